@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+// subimport: imports CSV files of SMS-gateway sub-accounts through the providers' APIs.
+
+import PackageDescription
+
+let package = Package(
+    name: "subimport",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "subimport", targets: ["subimport"]),
+        .library(name: "SubImport", targets: ["SubImport"]),
+        .library(name: "SubImportSandbox", targets: ["SubImportSandbox"]),
+        .library(name: "SubImportCSV", targets: ["SubImportCSV"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // A streaming, byte-level CSV reader with no dependencies.
+        .target(name: "SubImportCSV"),
+        // The engine: ingest, queue, workers, providers, reports. No CLI, no printing.
+        .target(
+            name: "SubImport",
+            dependencies: [
+                "SubImportCSV",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The provider emulator: a real HTTP server on loopback.
+        .target(
+            name: "SubImportSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The command-line tool: argument parsing, progress output, exit codes.
+        .executableTarget(
+            name: "subimport",
+            dependencies: [
+                "SubImport",
+                "SubImportSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SubImportCSVTests", dependencies: ["SubImportCSV"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SubImportSandboxTests",
+            dependencies: [
+                "SubImportSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(name: "SubImportTests", dependencies: ["SubImport", "SubImportSandbox"]),
+        .testTarget(name: "SubImportCLITests", dependencies: ["subimport", "SubImport", "SubImportSandbox"]),
+    ]
+)

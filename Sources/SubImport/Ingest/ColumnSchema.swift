@@ -1,0 +1,129 @@
+import Foundation
+
+/// The CSV columns a provider reads, and how header cells map onto them.
+///
+/// Header cells are matched case-insensitively, accents ignored, with spaces and hyphens read
+/// as `_`, and through each column's aliases.
+public struct ColumnSchema: Sendable {
+    public struct Column: Sendable {
+        public var name: String
+        public var aliases: [String]
+        public var required: Bool
+        /// The column holds a secret (a password): stored apart and erased when settled.
+        public var isSecret: Bool
+
+        public init(_ name: String, aliases: [String] = [], required: Bool = false, isSecret: Bool = false) {
+            self.name = name
+            self.aliases = aliases
+            self.required = required
+            self.isSecret = isSecret
+        }
+    }
+
+    public var columns: [Column]
+
+    public init(_ columns: [Column]) { self.columns = columns }
+
+    /// Reduces a header cell to its comparable form: `First-Name ` → `first_name`.
+    public static func normalize(_ header: String) -> String {
+        let folded = header.trimmingCharacters(in: .whitespacesAndNewlines)
+            .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        var out = ""
+        for character in folded {
+            out.append(character == " " || character == "-" || character == "." ? "_" : character)
+        }
+        while out.contains("__") { out = out.replacingOccurrences(of: "__", with: "_") }
+        return out
+    }
+
+    /// Maps a header row onto the columns. Throws `unreadableFile` naming the missing required
+    /// column, or a column given twice. Unknown header cells are returned in `ignored`.
+    public func map(header: [String], path: String) throws -> HeaderMapping {
+        var lookup: [String: Int] = [:]
+        for (index, column) in columns.enumerated() {
+            lookup[Self.normalize(column.name)] = index
+            for alias in column.aliases { lookup[Self.normalize(alias)] = index }
+        }
+        var positions: [Int?] = Array(repeating: nil, count: header.count)
+        var seen: [Int: Int] = [:]
+        var ignored: [String] = []
+        for (cellIndex, cell) in header.enumerated() {
+            let key = Self.normalize(cell)
+            if key.isEmpty { continue }
+            guard let columnIndex = lookup[key] else {
+                ignored.append(cell)
+                continue
+            }
+            if let earlier = seen[columnIndex] {
+                throw SubImportError.unreadableFile(
+                    path: path,
+                    reason:
+                        "line 1: columns \(earlier + 1) (\(header[earlier])) and \(cellIndex + 1) (\(cell)) both map to \(columns[columnIndex].name)"
+                )
+            }
+            seen[columnIndex] = cellIndex
+            positions[cellIndex] = columnIndex
+        }
+        let missing = columns.enumerated().filter { $0.element.required && seen[$0.offset] == nil }.map {
+            $0.element.name
+        }
+        if !missing.isEmpty {
+            throw SubImportError.unreadableFile(
+                path: path,
+                reason:
+                    "line 1: missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (header has: \(header.joined(separator: ", ")))"
+            )
+        }
+        return HeaderMapping(schema: self, positions: positions, ignored: ignored)
+    }
+}
+
+/// A header row matched to a schema: turns records into `ImportRow`s.
+public struct HeaderMapping: Sendable {
+    let schema: ColumnSchema
+    /// For each cell position of the header, the schema column it feeds.
+    let positions: [Int?]
+    /// Header cells that match no column (ignored, reported once).
+    public let ignored: [String]
+
+    /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
+    public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
+        var values: [String: String] = [:]
+        var secret: String?
+        for (position, field) in fields.enumerated() {
+            guard position < positions.count else {
+                if !field.trimmedSpaces().isEmpty {
+                    return .failure(
+                        RowProblem(
+                            column: nil,
+                            message:
+                                "\(fields.count) cells but the header has \(positions.count) (extra cell at column \(position + 1))"
+                        ))
+                }
+                continue
+            }
+            guard let columnIndex = positions[position] else { continue }
+            let column = schema.columns[columnIndex]
+            if column.isSecret {
+                // Passwords are taken as typed: leading or trailing spaces may be part of them.
+                if !field.isEmpty { secret = field }
+            } else {
+                let value = field.trimmedSpaces()
+                if !value.isEmpty { values[column.name] = value }
+            }
+        }
+        return .success(ImportRow(values: values, secret: secret))
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and tabs; returns `self` untouched (no
+    /// copy) in the common case where there are none.
+    func trimmedSpaces() -> String {
+        let utf8 = self.utf8
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        if !isSpace(first) && !isSpace(last) { return self }
+        return trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import SubImportCSV
+
+/// Reads a CSV file into the queue: one batch, one job per data row.
+///
+/// Guarantees: the file is streamed (constant memory); every data row becomes exactly one job
+/// (`queued`, `invalid` with its reason, or `duplicate` of an earlier identical row); nothing is
+/// sent before the whole file is queued; the same content for the same account is never queued
+/// twice (its existing batch is returned instead); an ingest interrupted by a crash is redone
+/// from the start on the next run.
+public struct Ingestor: Sendable {
+    public let store: QueueStore
+    public let provider: any ProviderDefinition
+    public let mode: ImportMode
+    public let account: String
+    /// Rows written per transaction.
+    public var chunkSize = 10_000
+
+    public init(store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String) {
+        self.store = store
+        self.provider = provider
+        self.mode = mode
+        self.account = account
+    }
+
+    /// Ingests the file at `path`. Throws `unreadableFile` when the file cannot be read as CSV at
+    /// all (missing, binary, no header, missing required columns); no batch is left behind then.
+    public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw SubImportError.unreadableFile(path: path, reason: "no such file")
+        }
+        let sha = try Digest.sha256Hex(ofFile: path)
+        let identity = BatchIdentity(sha256: sha, provider: provider.name, mode: mode.rawValue, account: account)
+        if let existing = try store.batch(identity: identity), existing.state != .ingesting {
+            let counts = try store.statusCounts(batchID: existing.id)
+            return IngestSummary(
+                batch: existing, alreadyKnown: true, rows: existing.totalRows, invalid: counts["invalid"] ?? 0,
+                duplicates: counts["duplicate"] ?? 0, toSend: existing.unsettled, notes: [])
+        }
+        let fileName = (path as NSString).lastPathComponent
+        let batchID = try store.beginIngest(identity: identity, fileName: fileName, filePath: absolute(path))
+        do {
+            let summary = try readRows(path: path, batchID: batchID, progress: progress)
+            return summary
+        } catch {
+            try? store.abandonIngest(batchID: batchID)
+            throw error
+        }
+    }
+
+    private func readRows(path: String, batchID: String, progress: ((Int) -> Void)?) throws -> IngestSummary {
+        let reader: CSVReader
+        do { reader = try CSVReader(path: path) } catch {
+            throw SubImportError.unreadableFile(path: path, reason: "\(error)")
+        }
+        let schema = provider.columns(mode: mode)
+        let mapping: HeaderMapping
+        do {
+            guard let header = try reader.next() else {
+                throw SubImportError.unreadableFile(path: path, reason: "the file is empty: a header row is required")
+            }
+            if let problem = header.problem {
+                throw SubImportError.unreadableFile(path: path, reason: "header row (line \(header.line)): \(problem)")
+            }
+            mapping = try schema.map(header: header.fields, path: path)
+        } catch let error as CSVFileError {
+            throw SubImportError.unreadableFile(path: path, reason: "\(error)")
+        }
+        var pending: [NewJob] = []
+        pending.reserveCapacity(chunkSize)
+        var firstRowByHash: [Int: Int32] = [:]
+        var rowNumber = 0
+        var invalid = 0
+        var duplicates = 0
+        var toSend = 0
+        while true {
+            let record: CSVRecord?
+            do { record = try reader.next() } catch {
+                throw SubImportError.unreadableFile(path: path, reason: "\(error)")
+            }
+            guard let record else { break }
+            if record.problem == nil, record.fields.allSatisfy({ $0.trimmedSpaces().isEmpty }) { continue }
+            rowNumber += 1
+            var job = NewJob(row: rowNumber, line: record.line, state: .queued, fields: "{}")
+            if let problem = record.problem {
+                job.state = .invalid
+                job.errorCode = "unreadable"
+                job.errorMessage = "line \(record.line): \(problem)"
+                invalid += 1
+            } else {
+                switch mapping.row(from: record.fields) {
+                case .failure(let problem):
+                    job.state = .invalid
+                    job.errorCode = "invalid"
+                    job.errorMessage = "line \(record.line): \(problem)"
+                    invalid += 1
+                case .success(let row):
+                    job.fields = fieldsJSON(row, schema: schema)
+                    if let problem = provider.validate(row, mode: mode) {
+                        job.state = .invalid
+                        job.errorCode = "invalid"
+                        job.errorMessage = problem.description
+                        invalid += 1
+                    } else {
+                        var hasher = Hasher()
+                        hasher.combine(job.fields)
+                        hasher.combine(row.secret)
+                        let key = hasher.finalize()
+                        if let first = firstRowByHash[key],
+                            try isSameRow(
+                                Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending)
+                        {
+                            job.state = .duplicate
+                            job.note = "duplicate of row \(first): sent once"
+                            duplicates += 1
+                        } else {
+                            if firstRowByHash[key] == nil { firstRowByHash[key] = Int32(truncatingIfNeeded: rowNumber) }
+                            job.secret = row.secret
+                            toSend += 1
+                        }
+                    }
+                }
+            }
+            pending.append(job)
+            if pending.count >= chunkSize {
+                try store.appendJobs(batchID: batchID, pending)
+                pending.removeAll(keepingCapacity: true)
+                progress?(rowNumber)
+            }
+        }
+        try store.appendJobs(batchID: batchID, pending)
+        progress?(rowNumber)
+        var notes: [String] = []
+        if reader.encoding == .windows1252 {
+            notes.append(
+                "decoded as Windows-1252 (not valid UTF-8\(reader.encodingSwitchLine.map { " from line \($0)" } ?? ""))"
+            )
+        }
+        if reader.delimiter != UInt8(ascii: ",") {
+            notes.append(
+                "delimiter \(reader.delimiter == UInt8(ascii: "\t") ? "tab" : "'\(Character(UnicodeScalar(reader.delimiter)))'")"
+            )
+        }
+        if !mapping.ignored.isEmpty { notes.append("ignored columns: \(mapping.ignored.joined(separator: ", "))") }
+        try store.finishIngest(
+            batchID: batchID, totalRows: rowNumber, toSend: toSend, encoding: reader.encoding.rawValue,
+            notes: notes.joined(separator: "; "))
+        guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
+        return IngestSummary(
+            batch: batch, alreadyKnown: false, rows: rowNumber, invalid: invalid, duplicates: duplicates,
+            toSend: toSend,
+            notes: notes)
+    }
+
+    /// The row's non-secret fields as a JSON object, in schema order (so equal rows give equal text).
+    private func fieldsJSON(_ row: ImportRow, schema: ColumnSchema) -> String {
+        var pairs: [(String, String)] = []
+        for column in schema.columns { if let value = row.values[column.name] { pairs.append((column.name, value)) } }
+        return JSONText.object(pairs)
+    }
+
+    /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.
+    private func isSameRow(_ first: Int, fields: String, secret: String?, batchID: String, pending: [NewJob]) throws
+        -> Bool
+    {
+        if let earlier = pending.first(where: { $0.row == first }) {
+            return earlier.fields == fields && earlier.secret == secret
+        }
+        guard let stored = try store.storedRow(batchID: batchID, row: first) else { return false }
+        return stored.fields == fields && stored.secret == secret
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}

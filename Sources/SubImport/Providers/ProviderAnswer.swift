@@ -1,0 +1,13 @@
+/// What one request to a provider came back with, before any decision is made about it.
+public enum ProviderAnswer: Sendable, Equatable {
+    /// A 2xx answer that created the account.
+    case created(apiLogin: String, apiKey: String)
+    /// A 2xx answer to an update.
+    case updated
+    /// The provider answered with an error: an HTTP status, and the code and message of its body.
+    /// `retryAfter` is the `Retry-After` header in seconds from now, when present and readable.
+    case error(status: Int, code: String?, message: String, retryAfter: Double?)
+    /// No answer. `requestSent` is false when the request certainly never reached the provider
+    /// (connection refused, DNS or TLS failure); true when it may have (timeout, reset, close).
+    case transport(requestSent: Bool, message: String)
+}

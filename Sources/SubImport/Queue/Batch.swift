@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+
+/// One imported file for one provider account: the unit of reports, `retry` and `cancel`.
+public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
+    /// Lifecycle of a batch: rows are being read, rows are being worked, every row is settled, or cancelled.
+    public enum State: String, Sendable, Codable {
+        case ingesting, ready, settled, cancelled
+    }
+
+    public var id: String
+    public var fileName: String
+    public var filePath: String
+    public var sha256: String
+    public var provider: String
+    public var mode: String
+    public var account: String
+    public var state: State
+    public var encoding: String
+    public var notes: String
+    public var totalRows: Int
+    public var unsettled: Int
+    public var createdAt: Timestamp
+    public var startedAt: Timestamp?
+    public var finishedAt: Timestamp?
+
+    public init(row: Row) throws {
+        id = row["id"]
+        fileName = row["file_name"]
+        filePath = row["file_path"]
+        sha256 = row["sha256"]
+        provider = row["provider"]
+        mode = row["mode"]
+        account = row["account"]
+        state = State(rawValue: row["state"]) ?? .ready
+        encoding = row["encoding"]
+        notes = row["notes"]
+        totalRows = row["total_rows"]
+        unsettled = row["unsettled"]
+        createdAt = row["created_at"]
+        startedAt = row["started_at"]
+        finishedAt = row["finished_at"]
+    }
+
+    /// The file name without its extension, used to name the report files.
+    public var fileStem: String {
+        let base = (fileName as NSString).deletingPathExtension
+        return base.isEmpty ? fileName : base
+    }
+}

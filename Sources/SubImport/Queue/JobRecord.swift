@@ -1,0 +1,28 @@
+import GRDB
+
+/// A job as reports and `status` see it (no secret).
+public struct JobRecord: Sendable, FetchableRecord {
+    public var row: Int
+    public var line: Int
+    public var state: JobState
+    public var fields: [String: String]
+    public var attempts: Int
+    public var apiLogin: String?
+    public var apiKey: String?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var note: String?
+
+    public init(row: Row) throws {
+        self.row = row["row"]
+        line = row["line"]
+        state = JobState(rawValue: row["state"]) ?? .queued
+        fields = JSONText.stringDictionary(row["fields"])
+        attempts = row["attempts"]
+        apiLogin = row["api_login"]
+        apiKey = row["api_key"]
+        errorCode = row["error_code"]
+        errorMessage = row["error_message"]
+        note = row["note"]
+    }
+}

@@ -1,0 +1,27 @@
+/// The life of a job (one data row of an input file).
+///
+/// `queued` → `running` (claimed with a lease) → a settled state, or back to `retrying`
+/// with a `run_at` in the future. `invalid` and `duplicate` are settled at ingest and never sent.
+public enum JobState: String, Sendable, CaseIterable, Codable {
+    case queued, running, retrying
+    case created, updated, failed, invalid, duplicate, uncertain, cancelled
+
+    /// A settled job never changes again (except through `retry`).
+    public var isSettled: Bool {
+        switch self {
+        case .queued, .running, .retrying: return false
+        default: return true
+        }
+    }
+
+    /// The report's `status` value: unsettled states all read `pending`.
+    public var reportStatus: String { isSettled ? rawValue : "pending" }
+
+    /// The report statuses, in the order summaries list them.
+    public static let reportStatuses = [
+        "created", "updated", "failed", "invalid", "duplicate", "uncertain", "cancelled", "pending",
+    ]
+
+    /// SQL list of the unsettled states, for queries.
+    static let unsettledSQL = "('queued','running','retrying')"
+}

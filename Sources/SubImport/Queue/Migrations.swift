@@ -1,0 +1,70 @@
+import GRDB
+
+/// The queue schema, as numbered migrations. Never edit a shipped migration: add the next one.
+enum QueueMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: batches, jobs, attempts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE batch (
+                        id TEXT PRIMARY KEY,
+                        identity TEXT NOT NULL UNIQUE,      -- sha256|provider|mode|account
+                        file_name TEXT NOT NULL,
+                        file_path TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        mode TEXT NOT NULL,
+                        account TEXT NOT NULL,              -- which provider account; never a secret
+                        state TEXT NOT NULL,                -- ingesting | ready | settled | cancelled
+                        encoding TEXT NOT NULL DEFAULT 'UTF-8',
+                        notes TEXT NOT NULL DEFAULT '',      -- what ingest did with the file (encoding, ignored columns)
+                        total_rows INTEGER NOT NULL DEFAULT 0,
+                        unsettled INTEGER NOT NULL DEFAULT 0, -- jobs not yet settled, kept in step with job.state
+                        created_at REAL NOT NULL,
+                        started_at REAL,
+                        finished_at REAL
+                    );
+                    CREATE TABLE job (
+                        id INTEGER PRIMARY KEY,
+                        batch_id TEXT NOT NULL REFERENCES batch(id) ON DELETE CASCADE,
+                        row INTEGER NOT NULL,               -- 1-based data row of the input
+                        line INTEGER NOT NULL,              -- physical line where the row starts
+                        state TEXT NOT NULL,
+                        fields TEXT NOT NULL,               -- JSON object of the non-secret fields
+                        secret TEXT,                        -- the password; NULL once settled
+                        attempts INTEGER NOT NULL DEFAULT 0, -- HTTP attempts made
+                        failures INTEGER NOT NULL DEFAULT 0, -- transient failures, counted against --max-attempts
+                        run_at REAL NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_expires_at REAL,
+                        ambiguous INTEGER NOT NULL DEFAULT 0, -- an earlier attempt may have reached the provider
+                        api_login TEXT,
+                        api_key TEXT,
+                        error_code TEXT,
+                        error_message TEXT,
+                        note TEXT,
+                        updated_at REAL NOT NULL DEFAULT 0,
+                        UNIQUE (batch_id, row)
+                    );
+                    CREATE INDEX job_runnable ON job(run_at) WHERE state IN ('queued', 'retrying');
+                    CREATE INDEX job_running ON job(lease_expires_at) WHERE state = 'running';
+                    CREATE TABLE attempt (
+                        id INTEGER PRIMARY KEY,
+                        job_id INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                        number INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL NOT NULL,
+                        outcome TEXT NOT NULL,              -- the job state or decision this attempt led to
+                        failure_class TEXT NOT NULL,        -- created | rejected | fatal | notSent | ambiguous
+                        http_status INTEGER,
+                        error_code TEXT,
+                        message TEXT,
+                        worker TEXT NOT NULL
+                    );
+                    CREATE INDEX attempt_job ON attempt(job_id);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+/// What identifies a batch: the file's content, the provider, the mode and the account.
+public struct BatchIdentity: Sendable, Equatable {
+    public var sha256: String
+    public var provider: String
+    public var mode: String
+    public var account: String
+
+    public init(sha256: String, provider: String, mode: String, account: String) {
+        self.sha256 = sha256
+        self.provider = provider
+        self.mode = mode
+        self.account = account
+    }
+
+    /// The key stored in `batch.identity`.
+    var key: String { "\(sha256)|\(provider)|\(mode)|\(account)" }
+
+    /// A short, stable id derived from the identity: the same content for the same account
+    /// always gets the same batch id.
+    public var batchID: String { String(Digest.sha256Hex(of: Array(key.utf8)).prefix(12)) }
+}
+
+extension QueueStore {
+    /// The batch with this identity, if the content was seen before for this account.
+    public func batch(identity: BatchIdentity) throws -> Batch? {
+        try read { db in
+            try Batch.fetchOne(db, sql: "SELECT * FROM batch WHERE identity = ?", arguments: [identity.key])
+        }
+    }
+
+    /// The batch with this id (or unique id prefix).
+    public func batch(id: String) throws -> Batch? {
+        try read { db in
+            if let exact = try Batch.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id]) {
+                return exact
+            }
+            let matches = try Batch.fetchAll(
+                db, sql: "SELECT * FROM batch WHERE id LIKE ? LIMIT 2", arguments: [id + "%"])
+            return matches.count == 1 ? matches[0] : nil
+        }
+    }
+
+    /// Every batch, oldest first.
+    public func batches() throws -> [Batch] {
+        try read { db in try Batch.fetchAll(db, sql: "SELECT * FROM batch ORDER BY created_at, id") }
+    }
+
+    /// Starts ingesting a batch: creates it in state `ingesting`, or empties an earlier
+    /// `ingesting` batch of the same identity (an ingest interrupted before it finished; none
+    /// of its rows could have been sent).
+    func beginIngest(identity: BatchIdentity, fileName: String, filePath: String) throws -> String {
+        let id = identity.batchID
+        try write { db in
+            try db.execute(sql: "DELETE FROM job WHERE batch_id = ?", arguments: [id])
+            try db.execute(
+                sql: """
+                    INSERT INTO batch (id, identity, file_name, file_path, sha256, provider, mode, account,
+                                       state, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ingesting', ?)
+                    ON CONFLICT(id) DO UPDATE SET state = 'ingesting', file_name = excluded.file_name,
+                        file_path = excluded.file_path, total_rows = 0, unsettled = 0
+                    """,
+                arguments: [
+                    id, identity.key, fileName, filePath, identity.sha256, identity.provider, identity.mode,
+                    identity.account, now(),
+                ])
+        }
+        return id
+    }
+
+    /// Appends ingested rows to a batch in one transaction.
+    func appendJobs(batchID: String, _ jobs: [NewJob]) throws {
+        guard !jobs.isEmpty else { return }
+        try write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO job (batch_id, row, line, state, fields, secret, error_code, error_message, note, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let time = now()
+            for job in jobs {
+                try statement.execute(arguments: [
+                    batchID, job.row, job.line, job.state.rawValue, job.fields, job.secret, job.errorCode,
+                    job.errorMessage, job.note, time,
+                ])
+            }
+        }
+    }
+
+    /// The stored fields and secret of one row of a batch (used to confirm a suspected duplicate).
+    func storedRow(batchID: String, row: Int) throws -> (fields: String, secret: String?)? {
+        try read { db in
+            guard
+                let found = try Row.fetchOne(
+                    db, sql: "SELECT fields, secret FROM job WHERE batch_id = ? AND row = ?", arguments: [batchID, row])
+            else { return nil }
+            return (found["fields"], found["secret"])
+        }
+    }
+
+    /// Finishes an ingest: the batch becomes `ready` (or `settled` when no row needs sending).
+    func finishIngest(batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE batch SET state = ?, total_rows = ?, unsettled = ?, encoding = ?, notes = ?,
+                        finished_at = CASE WHEN ? = 0 THEN ? ELSE NULL END
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    toSend == 0 ? "settled" : "ready", totalRows, toSend, encoding, notes, toSend, now(), batchID,
+                ])
+        }
+    }
+
+    /// Removes a batch whose ingest failed: nothing of it had been sent.
+    func abandonIngest(batchID: String) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM batch WHERE id = ? AND state = 'ingesting'", arguments: [batchID])
+        }
+    }
+}
+
+/// A row as ingest hands it to the queue.
+struct NewJob: Sendable {
+    var row: Int
+    var line: Int
+    var state: JobState
+    var fields: String
+    var secret: String?
+    var errorCode: String?
+    var errorMessage: String?
+    var note: String?
+}

@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+
+/// Which jobs a worker pool may take: one provider account, optionally only some batches.
+public struct WorkScope: Sendable {
+    public var account: String
+    /// nil = every ready batch of the account.
+    public var batchIDs: [String]?
+
+    public init(account: String, batchIDs: [String]? = nil) {
+        self.account = account
+        self.batchIDs = batchIDs
+    }
+
+    var batchFilter: (sql: String, arguments: StatementArguments) {
+        guard let batchIDs else { return ("", []) }
+        let marks = Array(repeating: "?", count: batchIDs.count).joined(separator: ",")
+        return (" AND batch.id IN (\(marks))", StatementArguments(batchIDs))
+    }
+}
+
+extension QueueStore {
+    /// Claims up to `limit` runnable jobs of `scope` for `owner`, with a lease until
+    /// `now + leaseSeconds`, in one statement: a job is never held by two workers at once.
+    /// Each claimed job's `attempts` is incremented.
+    public func claim(scope: WorkScope, owner: WorkerIdentity, limit: Int = 1, leaseSeconds: Double) throws
+        -> [ClaimedJob]
+    {
+        let filter = scope.batchFilter
+        let time = now()
+        return try write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE job SET state = 'running', attempts = attempts + 1, lease_owner = ?,
+                        lease_expires_at = ?, updated_at = ?
+                    WHERE id IN (
+                        SELECT job.id FROM job JOIN batch ON batch.id = job.batch_id
+                        WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
+                          AND batch.state = 'ready' AND batch.account = ?\(filter.sql)
+                        ORDER BY job.run_at, job.id LIMIT ?)
+                    RETURNING id, batch_id, row, fields, secret, attempts, failures, ambiguous, note
+                    """,
+                arguments: [owner.description, time + leaseSeconds, time, time, scope.account] + filter.arguments
+                    + [limit])
+            var claimed: [ClaimedJob] = []
+            for row in rows {
+                let batchID: String = row["batch_id"]
+                let batch = try Row.fetchOne(
+                    db, sql: "SELECT provider, mode, account FROM batch WHERE id = ?", arguments: [batchID])
+                try db.execute(
+                    sql: "UPDATE batch SET started_at = COALESCE(started_at, ?) WHERE id = ?",
+                    arguments: [time, batchID])
+                claimed.append(
+                    ClaimedJob(
+                        id: row["id"], batchID: batchID, row: row["row"], provider: batch?["provider"] ?? "",
+                        mode: batch?["mode"] ?? "create", account: batch?["account"] ?? "",
+                        fields: JSONText.stringDictionary(row["fields"]), secret: row["secret"],
+                        attempts: row["attempts"], failures: row["failures"], ambiguous: row["ambiguous"],
+                        note: row["note"]))
+            }
+            return claimed
+        }
+    }
+
+    /// What is left to do in `scope` when nothing can be claimed right now.
+    public struct Outlook: Sendable {
+        /// Jobs of the scope not yet settled (queued, running or waiting for a retry).
+        public var unsettled: Int
+        /// When the earliest waiting job becomes runnable, if any job is waiting.
+        public var nextRunAt: Timestamp?
+    }
+
+    /// How much of `scope` is unsettled, and when the next job can run.
+    public func outlook(scope: WorkScope) throws -> Outlook {
+        let filter = scope.batchFilter
+        return try read { db in
+            let unsettled =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COALESCE(SUM(unsettled), 0) FROM batch WHERE state = 'ready' AND account = ?\(filter.sql)",
+                    arguments: [scope.account] + filter.arguments) ?? 0
+            let next = try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT job.run_at FROM job JOIN batch ON batch.id = job.batch_id
+                    WHERE job.state IN ('queued', 'retrying') AND batch.state = 'ready' AND batch.account = ?\(filter.sql)
+                    ORDER BY job.run_at LIMIT 1
+                    """,
+                arguments: [scope.account] + filter.arguments)
+            return Outlook(unsettled: unsettled, nextRunAt: next)
+        }
+    }
+
+    /// Rescues jobs whose lease expired or whose owning process is gone. Such a job's request may
+    /// have reached the provider: the attempt is recorded as ambiguous, and the job is retried
+    /// with a `possible duplicate` note, or settled `uncertain` when `retryAmbiguous` is false or
+    /// its attempts are used up. Returns how many jobs were rescued.
+    @discardableResult
+    public func rescueAbandonedLeases(maxAttempts: Int, retryAmbiguous: Bool, rescuer: WorkerIdentity) throws -> Int {
+        let time = now()
+        let candidates = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, lease_owner, lease_expires_at, failures FROM job WHERE state = 'running'")
+        }
+        var rescued = 0
+        for candidate in candidates {
+            let owner: String = candidate["lease_owner"] ?? ""
+            let expires: Double = candidate["lease_expires_at"] ?? 0
+            guard expires < time || WorkerIdentity.isDead(owner: owner) else { continue }
+            let failures: Int = candidate["failures"]
+            let message = "the process sending this row stopped before recording the answer"
+            let giveUp = !retryAmbiguous || failures + 1 >= maxAttempts
+            let settlement: Settlement =
+                giveUp
+                ? .settle(
+                    .uncertain, errorCode: nil, errorMessage: message,
+                    note: Settlement.possibleDuplicateNote(message))
+                : .retry(
+                    at: time, errorCode: nil, errorMessage: message, note: Settlement.possibleDuplicateNote(message),
+                    countsAsFailure: true, ambiguous: true)
+            let record = AttemptRecord(
+                startedAt: time, finishedAt: time, failureClass: .ambiguous, httpStatus: nil, errorCode: nil,
+                message: "lease of \(owner) abandoned", worker: rescuer.description)
+            if try settle(jobID: candidate["id"], leaseOwner: owner, settlement, attempt: record) { rescued += 1 }
+        }
+        return rescued
+    }
+}

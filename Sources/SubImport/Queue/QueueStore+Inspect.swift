@@ -1,0 +1,85 @@
+import GRDB
+
+/// Request statistics of a batch, from its attempts.
+public struct BatchTraffic: Sendable {
+    public var requests: Int
+    public var firstRequestAt: Timestamp?
+    public var lastAnswerAt: Timestamp?
+
+    /// Requests per second over the span of the batch's attempts.
+    public var achievedRate: Double {
+        guard let first = firstRequestAt, let last = lastAnswerAt, last > first, requests > 0 else { return 0 }
+        return Double(requests) / (last - first)
+    }
+}
+
+extension QueueStore {
+    /// Row counts of a batch by report status (`pending` for every unsettled state).
+    public func statusCounts(batchID: String) throws -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT state, COUNT(*) AS n FROM job WHERE batch_id = ? GROUP BY state", arguments: [batchID])
+            {
+                let status = (JobState(rawValue: row["state"]) ?? .queued).reportStatus
+                counts[status, default: 0] += row["n"] as Int
+            }
+            return counts
+        }
+    }
+
+    /// Jobs still unsettled in a batch, by state (queued, running, retrying), and the next retry time.
+    public func pendingDetail(batchID: String) throws -> (byState: [String: Int], nextRetryAt: Timestamp?) {
+        try read { db in
+            var byState: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT state, COUNT(*) AS n FROM job
+                    WHERE batch_id = ? AND state IN \(JobState.unsettledSQL) GROUP BY state
+                    """, arguments: [batchID])
+            {
+                byState[row["state"]] = row["n"]
+            }
+            let next = try Double.fetchOne(
+                db, sql: "SELECT MIN(run_at) FROM job WHERE batch_id = ? AND state = 'retrying'", arguments: [batchID])
+            return (byState, next)
+        }
+    }
+
+    /// Every job of a batch in row order, streamed to `body` (constant memory for large batches).
+    public func forEachJob(batchID: String, _ body: (JobRecord) throws -> Void) throws {
+        try read { db in
+            let cursor = try JobRecord.fetchCursor(
+                db, sql: "SELECT * FROM job WHERE batch_id = ? ORDER BY row", arguments: [batchID])
+            while let job = try cursor.next() { try body(job) }
+        }
+    }
+
+    /// How many requests the batch made and over what span.
+    public func traffic(batchID: String) throws -> BatchTraffic {
+        try read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS n, MIN(attempt.started_at) AS first, MAX(attempt.finished_at) AS last
+                    FROM attempt JOIN job ON job.id = attempt.job_id
+                    WHERE job.batch_id = ?
+                    """, arguments: [batchID])
+            return BatchTraffic(requests: row?["n"] ?? 0, firstRequestAt: row?["first"], lastAnswerAt: row?["last"])
+        }
+    }
+
+    /// Attempts recorded for one row of a batch, oldest first (for tests and diagnostics).
+    public func attempts(batchID: String, row: Int) throws -> [(failureClass: String, httpStatus: Int?)] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT attempt.failure_class, attempt.http_status FROM attempt JOIN job ON job.id = attempt.job_id
+                    WHERE job.batch_id = ? AND job.row = ? ORDER BY attempt.id
+                    """, arguments: [batchID, row]
+            ).map { ($0["failure_class"], $0["http_status"]) }
+        }
+    }
+}

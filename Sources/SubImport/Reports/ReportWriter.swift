@@ -1,0 +1,99 @@
+import Foundation
+
+/// Where a batch's report was written, and its counts.
+public struct WrittenReport: Sendable {
+    public var csvPath: String
+    public var jsonPath: String
+    public var counts: [String: Int]
+    /// Every row is settled (no `pending` rows).
+    public var complete: Bool
+}
+
+/// Writes `<reports>/<file-stem>.<batch-id>.csv` and `.json` from the queue: every data row of
+/// the input exactly once, in row order; atomically, with mode 0600 (they hold API keys).
+public struct ReportWriter: Sendable {
+    public static let csvColumns = [
+        "row", "status", "first_name", "last_name", "company_name", "email", "api_login", "api_key", "attempts",
+        "error_code", "error_message", "note",
+    ]
+
+    public let store: QueueStore
+    public let directory: String
+
+    public init(store: QueueStore, directory: String) {
+        self.store = store
+        self.directory = directory
+    }
+
+    /// Writes (or rewrites) both report files of `batchID`.
+    public func write(batchID: String) throws -> WrittenReport {
+        guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
+        try FilePermissions.makePrivateDirectory(directory)
+        let base = (directory as NSString).appendingPathComponent("\(batch.fileStem).\(batch.id)")
+        let counts = try store.statusCounts(batchID: batch.id)
+        let traffic = try store.traffic(batchID: batch.id)
+        let csv = try AtomicFileWriter(path: base + ".csv")
+        let json = try AtomicFileWriter(path: base + ".json")
+        try csv.write(Self.csvColumns.joined(separator: ",") + "\r\n")
+        try json.write(
+            "{\n  \"summary\": \(summaryJSON(batch: batch, counts: counts, traffic: traffic)),\n  \"rows\": [")
+        var first = true
+        try store.forEachJob(batchID: batch.id) { job in
+            let cells = Self.cells(of: job)
+            try csv.write(cells.map { SpreadsheetCell.csv($0 ?? "") }.joined(separator: ",") + "\r\n")
+            var pairs: [String] = []
+            for (name, value) in zip(Self.csvColumns, cells) {
+                let literal: String
+                if name == "row" || name == "attempts" {
+                    literal = value ?? "0"
+                } else {
+                    literal = value.map(JSONText.quote) ?? "null"
+                }
+                pairs.append("\(JSONText.quote(name)): \(literal)")
+            }
+            try json.write((first ? "\n    {" : ",\n    {") + pairs.joined(separator: ", ") + "}")
+            first = false
+        }
+        try json.write("\n  ]\n}\n")
+        try csv.commit()
+        try json.commit()
+        return WrittenReport(
+            csvPath: base + ".csv", jsonPath: base + ".json", counts: counts, complete: (counts["pending"] ?? 0) == 0)
+    }
+
+    /// The report cells of one job, in `csvColumns` order (nil = empty).
+    static func cells(of job: JobRecord) -> [String?] {
+        [
+            String(job.row), job.state.reportStatus, job.fields["first_name"] ?? job.fields["firstname"],
+            job.fields["last_name"] ?? job.fields["lastname"], job.fields["company_name"],
+            job.fields["email"] ?? job.fields["email_for_inbounds"], job.apiLogin, job.apiKey, String(job.attempts),
+            job.errorCode, job.errorMessage, job.note,
+        ]
+    }
+
+    private func summaryJSON(batch: Batch, counts: [String: Int], traffic: BatchTraffic) -> String {
+        let formatter = ISO8601DateFormatter()
+        func date(_ value: Timestamp?) -> String {
+            value.map { JSONText.quote(formatter.string(from: Date(timeIntervalSince1970: $0))) } ?? "null"
+        }
+        let countsJSON = JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }
+            .joined(separator: ", ")
+        let duration: String
+        if let started = batch.startedAt {
+            duration = String(format: "%.3f", (batch.finishedAt ?? now()) - started)
+        } else {
+            duration = "0"
+        }
+        let fields: [(String, String)] = [
+            ("batch_id", JSONText.quote(batch.id)), ("file", JSONText.quote(batch.fileName)),
+            ("sha256", JSONText.quote(batch.sha256)), ("provider", JSONText.quote(batch.provider)),
+            ("mode", JSONText.quote(batch.mode)), ("encoding", JSONText.quote(batch.encoding)),
+            ("notes", JSONText.quote(batch.notes)), ("rows", String(batch.totalRows)),
+            ("complete", (counts["pending"] ?? 0) == 0 ? "true" : "false"), ("started", date(batch.startedAt)),
+            ("finished", date(batch.finishedAt)), ("counts", "{\(countsJSON)}"), ("duration_seconds", duration),
+            ("requests", String(traffic.requests)),
+            ("achieved_rate", String(format: "%.3f", traffic.achievedRate)),
+        ]
+        return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+
+/// The engine as the CLI drives it: one queue, one provider account, its workers and reports.
+/// Prints nothing; every outcome is returned.
+public final class ImportSession: @unchecked Sendable {
+    public let store: QueueStore
+    public let account: ProviderAccount
+    public let mode: ImportMode
+    public let options: WorkOptions
+    public let reportsDirectory: String
+    let logger: Logger
+    let transport: HTTPTransport
+    private let lock = NSLock()
+    private var activePool: WorkerPool?
+    private var stopRequested = false
+
+    public init(
+        stateDirectory: String, reportsDirectory: String, account: ProviderAccount, mode: ImportMode,
+        options: WorkOptions, logger: Logger
+    ) throws {
+        store = try QueueStore(directory: stateDirectory)
+        self.account = account
+        self.mode = mode
+        self.options = options
+        self.reportsDirectory = reportsDirectory
+        self.logger = logger
+        transport = HTTPTransport()
+    }
+
+    /// Ingests one file (see `Ingestor`).
+    public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
+        try Ingestor(store: store, provider: account.provider, mode: mode, account: account.key).ingest(
+            path: path, progress: progress)
+    }
+
+    /// Works the given batches (nil: every batch of the account) until they settle, a fatal
+    /// answer stops the account, or `requestStop` is called. Blocks the calling thread.
+    public func work(batchIDs: [String]?) -> WorkResult {
+        let client = account.provider.makeClient(
+            baseURL: account.baseURL, credentials: account.credentials, transport: transport)
+        let pool = WorkerPool(
+            store: store, scope: WorkScope(account: account.key, batchIDs: batchIDs), provider: account.provider,
+            client: client, gate: gate, options: options, logger: logger)
+        lock.lock()
+        activePool = pool
+        let stopNow = stopRequested
+        lock.unlock()
+        if stopNow { pool.requestStop() }
+        let result = pool.run()
+        lock.lock()
+        activePool = nil
+        lock.unlock()
+        return result
+    }
+
+    /// The account's gate (rate limiter and fatal stop), shared by everything in this process
+    /// that calls the same account.
+    public var gate: AccountGate {
+        AccountGates.shared.gate(account: account.key, rate: options.rate, burst: options.burst)
+    }
+
+    /// Lets the account be called again after a fatal stop (the operator fixed the cause).
+    public func resumeAccount() { gate.resume() }
+
+    /// Batches of this account that still have rows to send.
+    public func unsettledBatchIDs() throws -> [String] {
+        try store.batches().filter { $0.account == account.key && $0.state == .ready }.map(\.id)
+    }
+
+    /// Writes the reports of `batchIDs`.
+    public func writeReports(batchIDs: [String]) throws -> [WrittenReport] {
+        let writer = ReportWriter(store: store, directory: reportsDirectory)
+        return try batchIDs.map { try writer.write(batchID: $0) }
+    }
+
+    /// Stop claiming work; in-flight requests finish and are recorded.
+    public func requestStop() {
+        lock.lock()
+        stopRequested = true
+        let pool = activePool
+        lock.unlock()
+        pool?.requestStop()
+    }
+
+    /// Releases the HTTP client. Call once, after the last `work`.
+    public func shutdown() {
+        transport.shutdown()
+    }
+}

@@ -1,0 +1,24 @@
+/// Errors the engine reports to the operator. Every message says what and where, and never
+/// contains a password, an API key or a master credential.
+public enum SubImportError: Error, CustomStringConvertible, Sendable {
+    /// A file that cannot be read as CSV at all (missing, unreadable, binary, no header, missing columns).
+    case unreadableFile(path: String, reason: String)
+    /// Required credentials are not in the environment.
+    case missingCredentials(String)
+    /// Bad usage: an option or argument that cannot work.
+    case usage(String)
+    /// A batch id that is not in the queue.
+    case unknownBatch(String)
+    /// File-system failure.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .unreadableFile(let path, let reason): return "\(path): \(reason)"
+        case .missingCredentials(let message): return message
+        case .usage(let message): return message
+        case .unknownBatch(let id): return "no batch \(id) in the queue (see `subimport status`)"
+        case .io(let message): return message
+        }
+    }
+}

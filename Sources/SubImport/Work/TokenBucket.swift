@@ -1,0 +1,106 @@
+import Foundation
+
+/// A token bucket that paces requests: `rate` tokens a second, up to `burst` saved up.
+///
+/// Callers block in `acquire` until their request may leave; each caller reserves its token on
+/// arrival, so waiting callers leave in order of arrival, `1/rate` seconds apart. A 429 from
+/// the provider calls `throttle`, which halves the effective rate (down to 1/16 of the
+/// configured one) and holds every caller until the provider's `Retry-After` has passed; the
+/// rate then recovers, doubling every `recoveryInterval` seconds without a new 429.
+/// A rate of 0 means unlimited: only `throttle` pauses callers then.
+public final class TokenBucket: @unchecked Sendable {
+    public let configuredRate: Double
+    public let burst: Double
+    public let recoveryInterval: Double
+    private let condition = NSCondition()
+    private var tokens: Double
+    private var lastRefill: Double?
+    private var factor: Double = 1
+    private var lastThrottle: Double = 0
+    private var pausedUntil: Double = 0
+    private var cancelled = false
+
+    /// A bucket of `rate` requests per second (0 = unlimited) holding at most `burst` tokens.
+    public init(rate: Double, burst: Int, recoveryInterval: Double = 5) {
+        configuredRate = max(0, rate)
+        self.burst = Double(max(1, burst))
+        self.recoveryInterval = recoveryInterval
+        tokens = Double(max(1, burst))
+    }
+
+    /// The rate in force at `time` (monotonic seconds), after any slow-down; 0 = unlimited.
+    public func effectiveRate(at time: Double = TokenBucket.monotonic()) -> Double {
+        condition.lock()
+        defer { condition.unlock() }
+        recover(at: time)
+        return configuredRate * factor
+    }
+
+    /// Reserves one request at `time` (monotonic seconds) and returns how long its caller must
+    /// wait before sending (0 = at once). The pure core of `acquire`.
+    public func reserve(at time: Double) -> Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return reserveLocked(at: time)
+    }
+
+    private func reserveLocked(at time: Double) -> Double {
+        recover(at: time)
+        let pause = max(0, pausedUntil - time)
+        guard configuredRate > 0 else { return pause }
+        let rate = configuredRate * factor
+        let start = max(time, pausedUntil)
+        if let last = lastRefill {
+            tokens = min(burst, tokens + max(0, start - last) * rate)
+        }
+        lastRefill = start
+        tokens -= 1
+        return pause + (tokens >= 0 ? 0 : -tokens / rate)
+    }
+
+    /// Blocks until one request may be sent. Returns false if the bucket was cancelled meanwhile.
+    @discardableResult
+    public func acquire() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if cancelled { return false }
+        let wait = reserveLocked(at: Self.monotonic())
+        guard wait > 0 else { return true }
+        let deadline = Date(timeIntervalSinceNow: wait)
+        while !cancelled, Date() < deadline { _ = condition.wait(until: deadline) }
+        return !cancelled
+    }
+
+    /// The provider pushed back at `time`: halve the rate and hold every caller for `retryAfter`
+    /// seconds (1 s when the provider did not say).
+    public func throttle(retryAfter: Double?, at time: Double = TokenBucket.monotonic()) {
+        condition.lock()
+        defer { condition.unlock() }
+        recover(at: time)
+        factor = max(1.0 / 16, factor / 2)
+        lastThrottle = time
+        pausedUntil = max(pausedUntil, time + max(0, retryAfter ?? 1))
+        tokens = min(tokens, 0)
+        lastRefill = pausedUntil
+    }
+
+    /// Wakes every waiting caller; later `acquire` calls return false at once.
+    public func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func recover(at time: Double) {
+        while factor < 1, time - lastThrottle >= recoveryInterval {
+            factor = min(1, factor * 2)
+            lastThrottle += recoveryInterval
+        }
+    }
+
+    /// Monotonic seconds (not wall-clock time).
+    public static func monotonic() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,35 @@
+/// How a worker pool runs.
+public struct WorkOptions: Sendable {
+    /// Workers sending at the same time (`--concurrency`).
+    public var concurrency: Int
+    /// Requests per second for the account (`--rate`, 0 = unlimited) and the bucket size (`--burst`).
+    public var rate: Double
+    public var burst: Int
+    public var retry: RetryPolicy
+    /// How long a claimed job stays ours without an answer before another process may rescue it.
+    public var leaseSeconds: Double
+    /// How often idle workers look again for work done by other processes (seconds).
+    public var idlePoll: Double
+
+    public init(
+        concurrency: Int = 4, rate: Double = 5, burst: Int = 5, retry: RetryPolicy = RetryPolicy(),
+        leaseSeconds: Double = 300, idlePoll: Double = 0.25
+    ) {
+        self.concurrency = max(1, concurrency)
+        self.rate = max(0, rate)
+        self.burst = max(1, burst)
+        self.retry = retry
+        self.leaseSeconds = leaseSeconds
+        self.idlePoll = idlePoll
+    }
+}
+
+/// How a pool's run ended.
+public struct WorkResult: Sendable {
+    /// The fatal answer that stopped the account, if one did (rows stay pending).
+    public var fatalStop: String?
+    /// The run was interrupted by `requestStop` before everything settled.
+    public var interrupted: Bool
+    /// HTTP requests this run sent.
+    public var requests: Int
+}

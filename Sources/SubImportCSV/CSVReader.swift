@@ -1,0 +1,104 @@
+/// A streaming, byte-level CSV reader.
+///
+/// Reads RFC 4180 CSV (leniently, like Python's `csv` module with `strict=False`) in
+/// constant memory: the file is read with read(2) in chunks of `chunkSize` bytes and only
+/// the current chunk, the current field and the current record are held. Records are
+/// returned one at a time by ``next()``; the header is simply the first record.
+///
+/// What the reader does for you:
+/// - skips a UTF-8 byte order mark (``hadByteOrderMark``);
+/// - detects the delimiter from the header line (``delimiter``);
+/// - skips blank lines while keeping ``CSVRecord/line`` equal to the physical line number;
+/// - decodes every field as UTF-8, or as Windows-1252 once the file shows it is not UTF-8
+///   (``encoding``), flagging per record what cannot be decoded cleanly
+///   (``CSVRecordProblem``);
+/// - throws ``CSVFileError`` only for whole-file failures: cannot open, read error, NUL byte
+///   (binary file), no header row.
+///
+/// A reader is a single-use, single-threaded iterator (not `Sendable`).
+public final class CSVReader {
+    private var core: StreamingReader
+
+    /// The path given to ``init(path:chunkSize:)``, or the name given to
+    /// ``init(bytes:name:chunkSize:)``. Used in errors.
+    public var path: String { core.path }
+
+    /// The field delimiter: the most frequent of `,` `;` and tab outside quotes in the header
+    /// line (ties go to the first of `,` `;` tab); `,` if none occurs. Known right after init.
+    public var delimiter: UInt8 { core.delimiter }
+
+    /// Whether the input started with a UTF-8 byte order mark (it is skipped, never part of a
+    /// field). A BOM counts as evidence that the file is UTF-8: invalid bytes later are then
+    /// `.undecodable`, not a reason to switch to Windows-1252.
+    public var hadByteOrderMark: Bool { core.hadByteOrderMark }
+
+    /// How many bytes of the input have been parsed so far (including the BOM and blank
+    /// lines), for progress. Equals the file size once ``next()`` has returned nil.
+    public var bytesConsumed: Int { core.bytesConsumed }
+
+    /// How many records ``next()`` has returned so far (the header included).
+    public var recordsRead: Int { core.recordsRead }
+
+    /// The encoding fields are decoded with. Starts as `.utf8`; switches once to
+    /// `.windows1252` when a field is not valid UTF-8 and no valid non-ASCII UTF-8 (nor a BOM)
+    /// has been seen before. Records returned before the switch were pure ASCII, identical
+    /// in both encodings. Check it after reading to tell the user what was done.
+    public var encoding: CSVEncoding { core.parser.decoder.encoding }
+
+    /// The line of the record whose field made the reader switch to Windows-1252, if it did.
+    public var encodingSwitchLine: Int? { core.parser.decoder.switchLine }
+
+    /// Opens `path` and reads its first line to detect the BOM and the delimiter.
+    ///
+    /// - Parameter chunkSize: bytes read per read(2) call (at least 1). Memory use is about
+    ///   `chunkSize` plus the longest field and record, whatever the file size.
+    /// - Throws: `.cannotOpen` if the file cannot be opened, `.readFailed` if reading fails,
+    ///   `.empty` if the file holds no record at all (empty, or only blank lines / a BOM).
+    public init(path: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
+        var core = try StreamingReader(source: try ByteSource(path: path), chunkSize: chunkSize)
+        if core.isKnownEmpty {
+            core.deallocate()
+            throw .empty(path: path)
+        }
+        self.core = core
+    }
+
+    /// Creates a reader over bytes in memory; it behaves exactly like a reader over a file
+    /// with the same content.
+    ///
+    /// - Parameters:
+    ///   - name: used as the path in errors.
+    ///   - chunkSize: how many bytes are handed to the parser at a time (tests use tiny sizes
+    ///     to exercise chunk boundaries; results never depend on it). By default, all at once.
+    ///
+    /// Unlike ``init(path:chunkSize:)`` this cannot fail: an input without any record makes
+    /// the first ``next()`` throw `.empty`.
+    public init(bytes: [UInt8], name: String = "<memory>", chunkSize: Int = .max) {
+        let chunk = min(max(chunkSize, 1), max(bytes.count, 1))
+        do {
+            core = try StreamingReader(source: ByteSource(bytes: bytes, name: name), chunkSize: chunk)
+        } catch {
+            fatalError("reading from memory cannot fail: \(error)")  // no I/O is involved
+        }
+    }
+
+    deinit {
+        core.deallocate()
+    }
+
+    /// Returns the next record, or nil at the end of the input. The first record is the header.
+    ///
+    /// Guarantees: every record has at least one field; blank lines are never returned;
+    /// malformed quoting and encoding trouble never throw but set ``CSVRecord/problem``; the
+    /// result never depends on the chunk size. After an error every later call throws it
+    /// again; after nil every later call returns nil.
+    ///
+    /// - Throws: `.binary` at the first NUL byte (with its line), `.readFailed` if reading
+    ///   fails, `.empty` (on the first call) if the input holds no record at all.
+    public func next() throws(CSVFileError) -> CSVRecord? {
+        try core.next()
+    }
+}
+
+@available(*, unavailable, message: "a CSVReader is a single-threaded iterator")
+extension CSVReader: Sendable {}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import SubImport
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Stop a batch: its rows not yet sent become `cancelled`.")
+
+    @OptionGroup var paths: StateOptions
+
+    @Argument(help: "Batch id (or a unique prefix of it).")
+    var batch: String
+
+    func run() throws {
+        let store = try QueueStore(directory: paths.state)
+        guard let found = try store.batch(id: batch) else {
+            printError("error: \(SubImportError.unknownBatch(batch))")
+            throw ExitCode(2)
+        }
+        let cancelled = try store.cancel(batchID: found.id)
+        print("batch \(found.id): \(cancelled) row(s) cancelled")
+    }
+}

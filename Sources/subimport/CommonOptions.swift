@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import SubImport
+
+/// Options shared by the commands that talk to a provider or read the queue.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Provider: \(ProviderRegistry.all.map(\.name).joined(separator: "|")).")
+    var provider = "octopush"
+
+    @Option(help: "Import mode: create (new sub-accounts).")
+    var mode = "create"
+
+    @Option(name: .customLong("base-url"), help: "Provider API scheme, host and port (documented paths are appended).")
+    var baseURL: String?
+
+    @Flag(help: "Start the built-in provider emulator on a free loopback port and use it (no credentials needed).")
+    var sandbox = false
+
+    @OptionGroup var paths: StateOptions
+
+    @Option(help: "Requests sent at the same time.")
+    var concurrency = 4
+
+    @Option(help: "Requests per second for the provider account (0 = unlimited).")
+    var rate: Double = 5
+
+    @Option(help: "Requests that may leave at once after an idle period.")
+    var burst = 5
+
+    @Option(name: .customLong("max-attempts"), help: "Transient failures a row may have before it is given up.")
+    var maxAttempts = 8
+
+    @Option(
+        name: .customLong("retry-base-delay"),
+        help: "First retry delay ceiling in seconds (doubles each failure, full jitter).")
+    var retryBaseDelay: Double = 0.5
+
+    @Flag(
+        name: .customLong("no-retry-ambiguous"),
+        help: "Settle rows whose request may have reached the provider as `uncertain` instead of retrying.")
+    var noRetryAmbiguous = false
+
+    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard ProviderRegistry.named(provider) != nil else {
+            throw ValidationError(
+                "unknown provider \(provider) (known: \(ProviderRegistry.all.map(\.name).joined(separator: ", ")))")
+        }
+        guard let mode = ImportMode(rawValue: mode), providerDefinition.modes.contains(mode) else {
+            throw ValidationError("provider \(provider) does not support --mode \(mode)")
+        }
+        if let baseURL {
+            guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                url.host != nil, url.path.isEmpty || url.path == "/"
+            else {
+                throw ValidationError(
+                    "--base-url takes a scheme, host and port only, like https://api.octopush.com (got \(baseURL))")
+            }
+            if sandbox { throw ValidationError("--sandbox and --base-url cannot be used together") }
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (unlimited) or more") }
+        guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+    }
+
+    var providerDefinition: any ProviderDefinition { ProviderRegistry.named(provider)! }
+    var importMode: ImportMode { ImportMode(rawValue: mode) ?? .create }
+
+    var workOptions: WorkOptions {
+        WorkOptions(
+            concurrency: concurrency, rate: rate, burst: burst,
+            retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: retryBaseDelay, retryAmbiguous: !noRetryAmbiguous))
+    }
+}
+
+/// Where the queue and the reports live.
+struct StateOptions: ParsableArguments {
+    @Option(help: "Queue database and work folders.")
+    var state = "./.subimport"
+
+    @Option(help: "Where reports are written.")
+    var reports = "./reports"
+}

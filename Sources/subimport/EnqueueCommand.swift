@@ -1,0 +1,27 @@
+import ArgumentParser
+import SubImport
+
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract:
+            "Queue the rows of CSV files without sending anything (a later `work`, `watch` or `import` sends them).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "CSV files to queue.")
+    var files: [String]
+
+    func run() async throws {
+        let runtime: Runtime
+        do {
+            runtime = try await Runtime.make(common, needsCredentials: false)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let (_, hadUnreadable) = ingestFiles(files, session: runtime.session)
+        await runtime.close()
+        if hadUnreadable { throw ExitCode(2) }
+    }
+}

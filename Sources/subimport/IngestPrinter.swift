@@ -1,0 +1,28 @@
+import SubImport
+
+/// Ingests `files`, printing one line per file. Returns the batches to work and whether any
+/// file could not be read (exit code 2).
+func ingestFiles(_ files: [String], session: ImportSession) -> (batchIDs: [String], hadUnreadable: Bool) {
+    var batchIDs: [String] = []
+    var hadUnreadable = false
+    for file in files {
+        do {
+            let summary = try session.ingest(path: file)
+            if summary.alreadyKnown {
+                print(
+                    "\(file): content already imported as batch \(summary.batch.id) (\(summary.batch.state.rawValue)); "
+                        + (summary.batch.state == .ready ? "resuming it" : "re-reporting it, nothing is sent again"))
+            } else {
+                var line =
+                    "\(file): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(summary.batch.id)"
+                if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
+                print(line)
+            }
+            if !batchIDs.contains(summary.batch.id) { batchIDs.append(summary.batch.id) }
+        } catch {
+            printError("error: \(error)")
+            hadUnreadable = true
+        }
+    }
+    return (batchIDs, hadUnreadable)
+}

@@ -1,0 +1,62 @@
+import Dispatch
+import Foundation
+import SubImport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Shows how far a run is: on a terminal, one line redrawn every half second; otherwise a
+/// plain line every 5 seconds. Reads the queue's counters only (cheap at any batch size).
+final class ProgressReporter: @unchecked Sendable {
+    private let store: QueueStore
+    private let batchIDs: [String]
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let timer: any DispatchSourceTimer
+    private let startedAt = Date()
+    private var initialUnsettled: Int?
+    private var drewLine = false
+
+    init(store: QueueStore, batchIDs: [String]) {
+        self.store = store
+        self.batchIDs = batchIDs
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "subimport.progress"))
+    }
+
+    func start() {
+        let interval = isTerminal ? 0.5 : 5.0
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.tick() }
+        timer.resume()
+    }
+
+    func stop() {
+        timer.cancel()
+        if isTerminal && drewLine { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    private func tick() {
+        guard let batches = try? batchIDs.compactMap({ try store.batch(id: $0) }) else { return }
+        let unsettled = batches.reduce(0) { $0 + ($1.state == .ready ? $1.unsettled : 0) }
+        if initialUnsettled == nil { initialUnsettled = unsettled }
+        let total = max(initialUnsettled ?? unsettled, unsettled)
+        let done = total - unsettled
+        let elapsed = Date().timeIntervalSince(startedAt)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Self.duration(Double(unsettled) / rate) : "--"
+        let line = String(format: "%d/%d rows settled · %.1f rows/s · ETA %@", done, total, rate, eta)
+        if isTerminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+            drewLine = true
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        if total >= 3600 { return "\(total / 3600)h\(String(format: "%02d", total % 3600 / 60))m" }
+        if total >= 60 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
+        return "\(total)s"
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import SubImport
+import SubImportSandbox
+
+/// A ready-to-use engine for one command: the session, and the in-process sandbox when `--sandbox`.
+final class Runtime: @unchecked Sendable {
+    let session: ImportSession
+    let sandbox: SandboxServer?
+    let logger: Logger
+
+    private init(session: ImportSession, sandbox: SandboxServer?, logger: Logger) {
+        self.session = session
+        self.sandbox = sandbox
+        self.logger = logger
+    }
+
+    /// Builds the runtime. Credentials come from the environment unless `--sandbox` is used or
+    /// `needsCredentials` is false (then the account is still named, but nothing can be sent).
+    static func make(_ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil) async throws
+        -> Runtime
+    {
+        let logger = makeLogger(level: common.logLevel)
+        let provider = common.providerDefinition
+        var sandbox: SandboxServer?
+        let account: ProviderAccount
+        if common.sandbox {
+            let server = try await SandboxServer.start(SandboxConfiguration(), logger: logger)
+            sandbox = server
+            account = ProviderAccount(
+                provider: provider, baseURL: server.baseURL, credentials: provider.sandboxCredentials, isSandbox: true)
+        } else {
+            let environment = ProcessInfo.processInfo.environment
+            let credentials: ProviderCredentials
+            if needsCredentials {
+                credentials = try provider.credentials(environment: environment)
+            } else {
+                credentials =
+                    (try? provider.credentials(environment: environment))
+                    ?? ProviderCredentials(login: environment["OCTOPUSH_API_LOGIN"], key: "")
+            }
+            account = ProviderAccount(
+                provider: provider, baseURL: common.baseURL ?? provider.defaultBaseURL, credentials: credentials,
+                isSandbox: false)
+        }
+        let session = try ImportSession(
+            stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
+            account: account,
+            mode: common.importMode, options: common.workOptions, logger: logger)
+        return Runtime(session: session, sandbox: sandbox, logger: logger)
+    }
+
+    /// Stops the sandbox and the HTTP client.
+    func close() async {
+        let session = self.session
+        await onDedicatedThread { session.shutdown() }
+        await sandbox?.stop()
+    }
+}
+
+/// A logger writing to standard error at `level`.
+func makeLogger(level: String) -> Logger {
+    var logger = Logger(label: "subimport") { label in StreamLogHandler.standardError(label: label) }
+    logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    return logger
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

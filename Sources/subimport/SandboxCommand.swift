@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SubImportSandbox
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run the built-in provider emulator on loopback in the foreground (until SIGINT/SIGTERM).")
+
+    @Option(help: "Port to listen on (0 = a free port).")
+    var port = 8089
+
+    @Option(name: .customLong("api-login"), help: "Accept only this Octopush api-login (default: any non-empty).")
+    var apiLogin: String?
+
+    @Option(name: .customLong("api-key"), help: "Accept only this Octopush api-key (default: any non-empty).")
+    var apiKey: String?
+
+    @Option(name: .customLong("smspartner-key"), help: "Accept only this SMSPartner apiKey (default: any non-empty).")
+    var smspartnerKey: String?
+
+    @Option(help: "Sub-accounts per master account (0 = unlimited).")
+    var quota = 20
+
+    @Option(name: .customLong("latency-ms"), help: "Delay before every answer.")
+    var latencyMs = 0
+
+    @Option(name: .customLong("fail-rate"), help: "Share of requests answered 503 (nothing created).")
+    var failRate = 0.0
+
+    @Option(name: .customLong("throttle-rate"), help: "Share of requests answered 429 with Retry-After.")
+    var throttleRate = 0.0
+
+    @Option(
+        name: .customLong("ambiguous-rate"),
+        help: "Share of creates that create the account, then answer 502 or drop the connection.")
+    var ambiguousRate = 0.0
+
+    @Option(name: .customLong("retry-after"), help: "Seconds announced in Retry-After on 429.")
+    var retryAfter = 1
+
+    @Option(help: "Seed of the fault decisions (same seed, same faults).")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("log-level"))
+    var logLevel = "info"
+
+    func run() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.port = port
+        configuration.apiLogin = apiLogin
+        configuration.apiKey = apiKey
+        configuration.smspartnerKey = smspartnerKey
+        configuration.quota = quota
+        configuration.latencyMs = latencyMs
+        configuration.failRate = failRate
+        configuration.throttleRate = throttleRate
+        configuration.ambiguousRate = ambiguousRate
+        configuration.retryAfterSeconds = retryAfter
+        configuration.seed = seed
+        let server = try await SandboxServer.start(configuration, logger: makeLogger(level: logLevel))
+        FileHandle.standardOutput.write(Data("sandbox listening on \(server.baseURL)\n".utf8))
+        let stop = AsyncStream<Void> { continuation in
+            let trap = SignalTrap { continuation.yield() }
+            continuation.onTermination = { _ in _ = trap }
+        }
+        for await _ in stop { break }
+        await server.stop()
+    }
+}

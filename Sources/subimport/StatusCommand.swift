@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import SubImport
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "List the batches, their rows by status, and what is pending or retrying.")
+
+    @OptionGroup var paths: StateOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let store = try QueueStore(directory: paths.state)
+        let batches = try store.batches()
+        var objects: [String] = []
+        for batch in batches {
+            let counts = try store.statusCounts(batchID: batch.id)
+            let pending = try store.pendingDetail(batchID: batch.id)
+            if json {
+                let countsJSON = JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }
+                    .joined(separator: ", ")
+                let pendingJSON = ["queued", "running", "retrying"].map {
+                    "\(JSONText.quote($0)): \(pending.byState[$0] ?? 0)"
+                }.joined(separator: ", ")
+                let next = pending.nextRetryAt.map { String(format: "%.3f", $0) } ?? "null"
+                objects.append(
+                    "{\"batch_id\": \(JSONText.quote(batch.id)), \"file\": \(JSONText.quote(batch.fileName)), "
+                        + "\"provider\": \(JSONText.quote(batch.provider)), \"account\": \(JSONText.quote(batch.account)), "
+                        + "\"state\": \(JSONText.quote(batch.state.rawValue)), \"rows\": \(batch.totalRows), "
+                        + "\"counts\": {\(countsJSON)}, \"pending\": {\(pendingJSON)}, \"next_retry_at\": \(next)}")
+            } else {
+                let summary = JobState.reportStatuses.compactMap { status in
+                    (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil
+                }.joined(separator: ", ")
+                print(
+                    "\(batch.id)  \(batch.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(batch.fileName)  [\(batch.provider)]  \(batch.totalRows) rows: \(summary)"
+                )
+                if (pending.byState["retrying"] ?? 0) > 0, let next = pending.nextRetryAt {
+                    print(
+                        "    \(pending.byState["retrying"]!) retrying, next in \(max(0, Int(next - Date().timeIntervalSince1970)))s"
+                    )
+                }
+            }
+        }
+        if json {
+            print("[" + objects.joined(separator: ",\n ") + "]")
+        } else if batches.isEmpty {
+            print("no batches in \(paths.state)")
+        }
+    }
+}

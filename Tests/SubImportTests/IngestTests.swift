@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import SubImport
+
+@Suite struct IngestTests {
+    let directory = TestDirectory()
+
+    func ingestor(_ store: QueueStore) -> Ingestor {
+        Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "octopush@test")
+    }
+
+    @Test func everyRowBecomesExactlyOneJobWithItsState() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let file = directory.write(
+            "mixed.csv",
+            """
+            First Name;Last-Name;Password;Company;Email
+            Leonardo;Da Vinci;secret1;Italy;leo@example.com
+            Jo;Smith;secret2;;
+            Marie;Curie;radium1898;;
+
+            Marie;Curie;radium1898;;
+            Hedy;Lamarr;short;;
+            Ada;Lovelace;analytical;;not-an-email
+            """)
+        let summary = try ingestor(store).ingest(path: file)
+        #expect(summary.rows == 6)
+        #expect(summary.invalid == 3)
+        #expect(summary.duplicates == 1)
+        #expect(summary.toSend == 2)
+        #expect(summary.notes.contains("delimiter ';'"))
+        var states: [Int: (JobState, String?)] = [:]
+        try store.forEachJob(batchID: summary.batch.id) { states[$0.row] = ($0.state, $0.errorMessage ?? $0.note) }
+        #expect(states.count == 6)
+        #expect(states[1]?.0 == .queued)
+        #expect(states[2]?.0 == .invalid)
+        #expect(states[2]?.1?.contains("first_name") == true)
+        #expect(states[4]?.0 == .duplicate)
+        #expect(states[4]?.1 == "duplicate of row 3: sent once")
+        #expect(states[5]?.1?.contains("password") == true)
+        #expect(states[6]?.1?.contains("email_for_inbounds") == true)
+    }
+
+    @Test func sameContentIsRecognisedAndNeverQueuedTwice() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let first = directory.write("a.csv", Fixtures.validRows(3))
+        let copy = directory.write("renamed-copy.csv", Fixtures.validRows(3))
+        let one = try ingestor(store).ingest(path: first)
+        let two = try ingestor(store).ingest(path: copy)
+        #expect(!one.alreadyKnown)
+        #expect(two.alreadyKnown)
+        #expect(two.batch.id == one.batch.id)
+        #expect(try store.batches().count == 1)
+        let other = Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "octopush@other")
+        #expect(try other.ingest(path: copy).batch.id != one.batch.id)
+    }
+
+    @Test func missingRequiredColumnNamesTheFileAndColumn() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let file = directory.write("nopass.csv", "first_name,last_name\nLeonardo,Da Vinci\n")
+        #expect {
+            try ingestor(store).ingest(path: file)
+        } throws: { error in
+            "\(error)".contains("nopass.csv") && "\(error)".contains("password") && "\(error)".contains("line 1")
+        }
+        #expect(try store.batches().isEmpty)
+    }
+
+    @Test func missingAndBinaryFilesAreUnreadable() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        #expect(throws: SubImportError.self) { try ingestor(store).ingest(path: directory.file("absent.csv")) }
+        let binary = directory.write("blob.csv", bytes: [0x66, 0x69, 0x72, 0x00, 0x01, 0x02, 0x0A])
+        #expect {
+            try ingestor(store).ingest(path: binary)
+        } throws: { "\($0)".contains("blob.csv") }
+        #expect(try store.batches().isEmpty)
+    }
+
+    @Test func windows1252FileIsDecodedAndSaysSo() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        // "Hélène;Müller;secret1;Société" in Windows-1252
+        var bytes = Array("first_name;last_name;password;company_name\r\n".utf8)
+        bytes += [0x48, 0xE9, 0x6C, 0xE8, 0x6E, 0x65, 0x3B, 0x4D, 0xFC, 0x6C, 0x6C, 0x65, 0x72, 0x3B]
+        bytes += Array("secret1;Soci".utf8) + [0xE9, 0x74, 0xE9, 0x0D, 0x0A]
+        let file = directory.write("latin.csv", bytes: bytes)
+        let summary = try ingestor(store).ingest(path: file)
+        #expect(summary.toSend == 1)
+        #expect(summary.notes.contains { $0.contains("Windows-1252") })
+        var fields: [String: String] = [:]
+        try store.forEachJob(batchID: summary.batch.id) { fields = $0.fields }
+        #expect(fields["first_name"] == "Hélène")
+        #expect(fields["last_name"] == "Müller")
+        #expect(fields["company_name"] == "Société")
+    }
+
+    @Test func passwordsAreStoredApartFromFields() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let summary = try ingestor(store).ingest(path: directory.write("p.csv", Fixtures.validRows(1)))
+        var fields: [String: String] = [:]
+        try store.forEachJob(batchID: summary.batch.id) { fields = $0.fields }
+        #expect(fields["password"] == nil)
+        #expect(!fields.values.contains("secret-1-pw"))
+        #expect(try store.storedRow(batchID: summary.batch.id, row: 1)?.secret == "secret-1-pw")
+    }
+
+    @Test func stateFolderAndDatabaseArePrivate() throws {
+        let state = directory.file("state")
+        _ = try QueueStore(directory: state)
+        #expect(mode(of: state) & 0o777 == 0o700)
+        #expect(mode(of: state + "/queue.sqlite") & 0o777 == 0o600)
+    }
+
+    @Test func interruptedIngestIsRedoneFromScratch() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let file = directory.write("r.csv", Fixtures.validRows(4))
+        let identity = BatchIdentity(
+            sha256: try Digest.sha256Hex(ofFile: file), provider: "octopush", mode: "create", account: "octopush@test")
+        let id = try store.beginIngest(identity: identity, fileName: "r.csv", filePath: file)
+        try store.appendJobs(batchID: id, [NewJob(row: 1, line: 2, state: .queued, fields: "{}")])
+        let summary = try ingestor(store).ingest(path: file)
+        #expect(summary.batch.id == id)
+        #expect(!summary.alreadyKnown)
+        var rows = 0
+        try store.forEachJob(batchID: id) { _ in rows += 1 }
+        #expect(rows == 4)
+        #expect(summary.batch.state == .ready)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@testable import SubImport
+
+@Suite struct ReportTests {
+    let directory = TestDirectory()
+
+    @Test func reportHoldsEveryRowOnceIsPrivateAndDefusesFormulas() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let csv = """
+            first_name,last_name,password,company_name
+            Leonardo,Da Vinci,secret1,"=HYPERLINK(""http://x"")"
+            Jo,Smith,secret2,+33 Company
+            Marie,Curie,radium1898,"-minus, with comma"
+            Marie,Curie,radium1898,"-minus, with comma"
+            Alan,Turing,enigma1912,@handle
+            """
+        let summary = try Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
+            .ingest(path: directory.write("people.csv", csv))
+        let report = try ReportWriter(store: store, directory: directory.file("reports")).write(
+            batchID: summary.batch.id)
+        #expect(report.csvPath.hasSuffix("/people.\(summary.batch.id).csv"))
+        #expect(mode(of: report.csvPath) & 0o777 == 0o600)
+        #expect(mode(of: report.jsonPath) & 0o777 == 0o600)
+        #expect(!report.complete)
+        let text = try String(contentsOfFile: report.csvPath, encoding: .utf8)
+        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: true)
+        #expect(lines.first == Substring(ReportWriter.csvColumns.joined(separator: ",")))
+        #expect(lines.count == 6)
+        #expect(text.contains(#"'=HYPERLINK(""http://x"")"#))
+        #expect(text.contains("'+33 Company"))
+        #expect(text.contains(#""'-minus, with comma""#))
+        #expect(text.contains("'@handle"))
+        #expect(!text.contains("secret1"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report.jsonPath)))
+        let object = try #require(json as? [String: Any])
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["row"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(rows[0]["company_name"] as? String == #"=HYPERLINK("http://x")"#, "JSON keeps the raw value")
+        #expect(rows[1]["status"] as? String == "invalid")
+        #expect(rows[3]["status"] as? String == "duplicate")
+        let summaryObject = try #require(object["summary"] as? [String: Any])
+        #expect(summaryObject["sha256"] as? String == summary.batch.sha256)
+        let counts = try #require(summaryObject["counts"] as? [String: Int])
+        #expect(counts["pending"] == 3)
+        #expect(counts["invalid"] == 1)
+        #expect(counts["duplicate"] == 1)
+        // Rewriting leaves no temporary files behind.
+        _ = try ReportWriter(store: store, directory: directory.file("reports")).write(batchID: summary.batch.id)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.file("reports"))
+        #expect(files.sorted() == ["people.\(summary.batch.id).csv", "people.\(summary.batch.id).json"])
+    }
+
+    @Test func jsonTextRoundTripsAwkwardStrings() throws {
+        let values = ["plain", "quote \" back\\slash", "new\nline\ttab\r", "\u{01}ctl", "émoji 🎉"]
+        for value in values {
+            let object = JSONText.object([("k", value)])
+            #expect(JSONText.stringDictionary(object)["k"] == value)
+        }
+    }
+}
