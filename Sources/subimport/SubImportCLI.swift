@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct SubImportCLI: AsyncParsableCommand {
@@ -10,4 +11,23 @@ struct SubImportCLI: AsyncParsableCommand {
             ImportCommand.self, EnqueueCommand.self, WorkCommand.self, StatusCommand.self, ReportCommand.self,
             RetryCommand.self, CancelCommand.self, SandboxCommand.self,
         ])
+
+    /// Runs the command; bad usage exits with 2 (PRODUCT.md), not ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -30,7 +30,12 @@ public struct Ingestor: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw SubImportError.unreadableFile(path: path, reason: "no such file")
         }
-        let sha = try Digest.sha256Hex(ofFile: path)
+        var textCheck = BinaryContentCheck()
+        let sha = try Digest.sha256Hex(ofFile: path) { textCheck.inspect($0) }
+        if let line = textCheck.nulLine {
+            throw SubImportError.unreadableFile(
+                path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")
+        }
         let identity = BatchIdentity(sha256: sha, provider: provider.name, mode: mode.rawValue, account: account)
         if let existing = try store.batch(identity: identity), existing.state != .ingesting {
             let counts = try store.statusCounts(batchID: existing.id)

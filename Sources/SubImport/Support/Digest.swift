@@ -8,8 +8,9 @@ public enum Digest {
         hex(SHA256.hash(data: bytes))
     }
 
-    /// The SHA-256 of a file's content, read in chunks (constant memory).
-    public static func sha256Hex(ofFile path: String) throws -> String {
+    /// The SHA-256 of a file's content, read in chunks (constant memory). `inspect` sees every
+    /// chunk in order, so a caller can check the content in the same pass.
+    public static func sha256Hex(ofFile path: String, inspect: ((Data) -> Void)? = nil) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw SubImportError.unreadableFile(path: path, reason: "cannot open the file")
         }
@@ -22,6 +23,7 @@ public enum Digest {
             }
             guard let chunk, !chunk.isEmpty else { break }
             hasher.update(data: chunk)
+            inspect?(chunk)
         }
         return hex(hasher.finalize())
     }
