@@ -131,3 +131,49 @@ import Testing
         await harness.close()
     }
 }
+
+@Suite struct RetryTests {
+    @Test func retryGivesFailedRowsTheirPasswordsBackFromTheSourceFile() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.failRate = 0.5
+        configuration.seed = 3
+        var options = EngineHarness.fastOptions
+        options.retry.maxAttempts = 1
+        let harness = try await EngineHarness(configuration, options: options)
+        let (summary, _) = try await harness.importCSV(Fixtures.validRows(10))
+        let store = harness.session.store
+        let batch = try #require(try store.batch(id: summary.batch.id))
+        var failed = try store.failedRows(batchID: batch.id)
+        #expect(!failed.isEmpty, "the seed must make some rows fail")
+        #expect(try store.storedRow(batchID: batch.id, row: failed.first!)?.secret == nil)
+        var rounds = 0
+        while !failed.isEmpty && rounds < 20 {
+            let secrets = try SecretRecovery(provider: OctopushProvider(), mode: .create)
+                .secrets(of: failed, batch: batch, path: batch.filePath)
+            #expect(secrets.count == failed.count)
+            let result = try store.retry(batchID: batch.id, secrets: secrets)
+            #expect(result.requeued == failed.count && result.skipped == 0)
+            let session = harness.session
+            _ = await onDedicatedThread { session.work(batchIDs: [batch.id]) }
+            failed = try store.failedRows(batchID: batch.id)
+            rounds += 1
+        }
+        #expect(failed.isEmpty)
+        #expect(try store.statusCounts(batchID: batch.id) == ["created": 10])
+        #expect(harness.sandbox.accounts().count == 10)
+        await harness.close()
+    }
+
+    @Test func secretsAreOnlyReadFromTheSameContent() async throws {
+        let directory = TestDirectory()
+        let store = try QueueStore(directory: directory.file("state"))
+        let path = directory.write("a.csv", Fixtures.validRows(2))
+        let summary = try Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a").ingest(
+            path: path)
+        directory.write("a.csv", Fixtures.validRows(3))
+        #expect {
+            try SecretRecovery(provider: OctopushProvider(), mode: .create).secrets(
+                of: [1], batch: summary.batch, path: path)
+        } throws: { "\($0)".contains("SHA-256") }
+    }
+}

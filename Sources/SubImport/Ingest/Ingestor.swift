@@ -55,23 +55,8 @@ public struct Ingestor: Sendable {
     }
 
     private func readRows(path: String, batchID: String, progress: ((Int) -> Void)?) throws -> IngestSummary {
-        let reader: CSVReader
-        do { reader = try CSVReader(path: path) } catch {
-            throw SubImportError.unreadableFile(path: path, reason: "\(error)")
-        }
         let schema = provider.columns(mode: mode)
-        let mapping: HeaderMapping
-        do {
-            guard let header = try reader.next() else {
-                throw SubImportError.unreadableFile(path: path, reason: "the file is empty: a header row is required")
-            }
-            if let problem = header.problem {
-                throw SubImportError.unreadableFile(path: path, reason: "header row (line \(header.line)): \(problem)")
-            }
-            mapping = try schema.map(header: header.fields, path: path)
-        } catch let error as CSVFileError {
-            throw SubImportError.unreadableFile(path: path, reason: "\(error)")
-        }
+        let rows = try DataRowReader(path: path, schema: schema)
         var pending: [NewJob] = []
         pending.reserveCapacity(chunkSize)
         var firstRowByHash: [Int: Int32] = [:]
@@ -79,51 +64,38 @@ public struct Ingestor: Sendable {
         var invalid = 0
         var duplicates = 0
         var toSend = 0
-        while true {
-            let record: CSVRecord?
-            do { record = try reader.next() } catch {
-                throw SubImportError.unreadableFile(path: path, reason: "\(error)")
-            }
-            guard let record else { break }
-            if record.problem == nil, record.fields.allSatisfy({ $0.trimmedSpaces().isEmpty }) { continue }
-            rowNumber += 1
-            var job = NewJob(row: rowNumber, line: record.line, state: .queued, fields: "{}")
-            if let problem = record.problem {
+        while let data = try rows.next() {
+            rowNumber = data.row
+            var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "{}")
+            switch data.content {
+            case .failure(let error):
                 job.state = .invalid
-                job.errorCode = "unreadable"
-                job.errorMessage = "line \(record.line): \(problem)"
+                job.errorCode = error.code
+                job.errorMessage = error.message
                 invalid += 1
-            } else {
-                switch mapping.row(from: record.fields) {
-                case .failure(let problem):
+            case .success(let row):
+                job.fields = fieldsJSON(row, schema: schema)
+                if let problem = provider.validate(row, mode: mode) {
                     job.state = .invalid
                     job.errorCode = "invalid"
-                    job.errorMessage = "line \(record.line): \(problem)"
+                    job.errorMessage = problem.description
                     invalid += 1
-                case .success(let row):
-                    job.fields = fieldsJSON(row, schema: schema)
-                    if let problem = provider.validate(row, mode: mode) {
-                        job.state = .invalid
-                        job.errorCode = "invalid"
-                        job.errorMessage = problem.description
-                        invalid += 1
+                } else {
+                    var hasher = Hasher()
+                    hasher.combine(job.fields)
+                    hasher.combine(row.secret)
+                    let key = hasher.finalize()
+                    if let first = firstRowByHash[key],
+                        try isSameRow(
+                            Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending)
+                    {
+                        job.state = .duplicate
+                        job.note = "duplicate of row \(first): sent once"
+                        duplicates += 1
                     } else {
-                        var hasher = Hasher()
-                        hasher.combine(job.fields)
-                        hasher.combine(row.secret)
-                        let key = hasher.finalize()
-                        if let first = firstRowByHash[key],
-                            try isSameRow(
-                                Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending)
-                        {
-                            job.state = .duplicate
-                            job.note = "duplicate of row \(first): sent once"
-                            duplicates += 1
-                        } else {
-                            if firstRowByHash[key] == nil { firstRowByHash[key] = Int32(truncatingIfNeeded: rowNumber) }
-                            job.secret = row.secret
-                            toSend += 1
-                        }
+                        if firstRowByHash[key] == nil { firstRowByHash[key] = Int32(truncatingIfNeeded: data.row) }
+                        job.secret = row.secret
+                        toSend += 1
                     }
                 }
             }
@@ -137,19 +109,21 @@ public struct Ingestor: Sendable {
         try store.appendJobs(batchID: batchID, pending)
         progress?(rowNumber)
         var notes: [String] = []
-        if reader.encoding == .windows1252 {
+        if rows.reader.encoding == .windows1252 {
             notes.append(
-                "decoded as Windows-1252 (not valid UTF-8\(reader.encodingSwitchLine.map { " from line \($0)" } ?? ""))"
+                "decoded as Windows-1252 (not valid UTF-8\(rows.reader.encodingSwitchLine.map { " from line \($0)" } ?? ""))"
             )
         }
-        if reader.delimiter != UInt8(ascii: ",") {
+        if rows.reader.delimiter != UInt8(ascii: ",") {
             notes.append(
-                "delimiter \(reader.delimiter == UInt8(ascii: "\t") ? "tab" : "'\(Character(UnicodeScalar(reader.delimiter)))'")"
+                "delimiter \(rows.reader.delimiter == UInt8(ascii: "\t") ? "tab" : "'\(Character(UnicodeScalar(rows.reader.delimiter)))'")"
             )
         }
-        if !mapping.ignored.isEmpty { notes.append("ignored columns: \(mapping.ignored.joined(separator: ", "))") }
+        if !rows.mapping.ignored.isEmpty {
+            notes.append("ignored columns: \(rows.mapping.ignored.joined(separator: ", "))")
+        }
         try store.finishIngest(
-            batchID: batchID, totalRows: rowNumber, toSend: toSend, encoding: reader.encoding.rawValue,
+            batchID: batchID, totalRows: rowNumber, toSend: toSend, encoding: rows.reader.encoding.rawValue,
             notes: notes.joined(separator: "; "))
         guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
         return IngestSummary(

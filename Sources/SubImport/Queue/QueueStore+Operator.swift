@@ -1,19 +1,33 @@
 import GRDB
 
 extension QueueStore {
-    /// Puts the `failed` rows of a batch, and rows left pending by a fatal stop, back in the queue
-    /// with a fresh attempt budget. Rows whose password was already erased cannot be sent again and
-    /// are left as they are; their count is returned as `skipped`.
-    public func retry(batchID: String) throws -> (requeued: Int, skipped: Int) {
+    /// Rows of a batch that ended `failed`, by row number.
+    public func failedRows(batchID: String) throws -> Set<Int> {
+        try read { db in
+            Set(
+                try Int.fetchAll(
+                    db, sql: "SELECT row FROM job WHERE batch_id = ? AND state = 'failed'", arguments: [batchID]))
+        }
+    }
+
+    /// Puts the `failed` rows of a batch back in the queue with a fresh attempt budget, giving
+    /// back the passwords erased when they settled (`secrets`, by row, read from the source
+    /// file); rows left pending by a fatal stop get a fresh budget too. A failed row without a
+    /// password cannot be sent and stays failed: their count is returned as `skipped`.
+    public func retry(batchID: String, secrets: [Int: String]) throws -> (requeued: Int, skipped: Int) {
         try write { db in
             let time = now()
+            let restore = try db.cachedStatement(
+                sql: "UPDATE job SET secret = ? WHERE batch_id = ? AND row = ? AND state = 'failed'")
+            for (row, secret) in secrets { try restore.execute(arguments: [secret, batchID, row]) }
             let skipped =
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM job WHERE batch_id = ? AND state = 'failed' AND secret IS NULL",
                     arguments: [batchID]) ?? 0
             try db.execute(
                 sql: """
-                    UPDATE job SET state = 'queued', failures = 0, run_at = ?, updated_at = ?
+                    UPDATE job SET state = 'queued', failures = 0, run_at = ?, error_code = NULL,
+                        error_message = NULL, updated_at = ?
                     WHERE batch_id = ? AND state = 'failed' AND secret IS NOT NULL
                     """, arguments: [time, time, batchID])
             let requeued = db.changesCount
@@ -22,10 +36,11 @@ extension QueueStore {
                 arguments: [time, batchID])
             try db.execute(
                 sql: """
-                    UPDATE batch SET unsettled = unsettled + ?, finished_at = NULL,
+                    UPDATE batch SET unsettled = unsettled + ?,
+                        finished_at = CASE WHEN unsettled + ? > 0 THEN NULL ELSE finished_at END,
                         state = CASE WHEN state IN ('settled', 'ready') AND unsettled + ? > 0 THEN 'ready' ELSE state END
                     WHERE id = ?
-                    """, arguments: [requeued, requeued, batchID])
+                    """, arguments: [requeued, requeued, requeued, batchID])
             return (requeued, skipped)
         }
     }
