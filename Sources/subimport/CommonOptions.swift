@@ -35,6 +35,12 @@ struct CommonOptions: ParsableArguments {
         help: "First retry delay ceiling in seconds (doubles each failure, full jitter).")
     var retryBaseDelay: Double = 0.5
 
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to open a connection to the provider.")
+    var connectTimeout: Double = 10
+
+    @Option(help: "Seconds to wait for the provider's answer once connected.")
+    var timeout: Double = 30
+
     @Flag(
         name: .customLong("no-retry-ambiguous"),
         help: "Settle rows whose request may have reached the provider as `uncertain` instead of retrying.")
@@ -64,6 +70,9 @@ struct CommonOptions: ParsableArguments {
         guard rate >= 0 else { throw ValidationError("--rate must be 0 (unlimited) or more") }
         guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard connectTimeout > 0, timeout > 0 else {
+            throw ValidationError("--connect-timeout and --timeout must be positive")
+        }
     }
 
     var providerDefinition: any ProviderDefinition { ProviderRegistry.named(provider)! }
@@ -72,7 +81,8 @@ struct CommonOptions: ParsableArguments {
     var workOptions: WorkOptions {
         WorkOptions(
             concurrency: concurrency, rate: rate, burst: burst,
-            retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: retryBaseDelay, retryAmbiguous: !noRetryAmbiguous))
+            retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: retryBaseDelay, retryAmbiguous: !noRetryAmbiguous),
+            connectTimeout: connectTimeout, requestTimeout: timeout)
     }
 }
 

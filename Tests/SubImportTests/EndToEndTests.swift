@@ -177,3 +177,25 @@ import Testing
         } throws: { "\($0)".contains("SHA-256") }
     }
 }
+
+@Suite struct TimeoutTests {
+    @Test func aTimeoutAfterSendingIsAmbiguousBecauseTheAccountMayExist() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.latencyMs = 1500
+        var options = EngineHarness.fastOptions
+        options.requestTimeout = 0.3
+        options.retry.maxAttempts = 1
+        let harness = try await EngineHarness(configuration, options: options)
+        let (summary, _) = try await harness.importCSV(Fixtures.validRows(1))
+        let job = try #require(try harness.jobs(summary.batch.id)[1])
+        #expect(job.state == .uncertain)
+        #expect(job.note?.hasPrefix("possible duplicate:") == true)
+        #expect(
+            try harness.session.store.attempts(batchID: summary.batch.id, row: 1).map(\.failureClass) == ["ambiguous"])
+        // The provider did go on and create it: "uncertain" was the right call.
+        let deadline = Date().addingTimeInterval(10)
+        while harness.sandbox.accounts().isEmpty && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(harness.sandbox.accounts().count == 1)
+        await harness.close()
+    }
+}

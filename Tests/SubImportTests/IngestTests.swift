@@ -94,6 +94,18 @@ import Testing
         #expect(fields["company_name"] == "Société")
     }
 
+    @Test func contentBeingQueuedByALiveProcessIsNotQueuedTwice() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let file = directory.write("busy.csv", Fixtures.validRows(2))
+        let identity = BatchIdentity(
+            sha256: try Digest.sha256Hex(ofFile: file), provider: "octopush", mode: "create", account: "octopush@test")
+        let other = WorkerIdentity()
+        _ = try store.beginIngest(identity: identity, fileName: "busy.csv", filePath: file, owner: other)
+        #expect {
+            try ingestor(store).ingest(path: file)
+        } throws: { "\($0)".contains("being queued right now by another process") }
+    }
+
     @Test func passwordsAreStoredApartFromFields() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let summary = try ingestor(store).ingest(path: directory.write("p.csv", Fixtures.validRows(1)))
@@ -116,7 +128,15 @@ import Testing
         let file = directory.write("r.csv", Fixtures.validRows(4))
         let identity = BatchIdentity(
             sha256: try Digest.sha256Hex(ofFile: file), provider: "octopush", mode: "create", account: "octopush@test")
-        let id = try store.beginIngest(identity: identity, fileName: "r.csv", filePath: file)
+        // An ingest left behind by a process that no longer exists.
+        guard
+            case .started(let id) = try store.beginIngest(
+                identity: identity, fileName: "r.csv", filePath: file, owner: WorkerIdentity())
+        else {
+            Issue.record("a new identity must start an ingest")
+            return
+        }
+        try store.write { db in try db.execute(sql: "UPDATE batch SET ingest_owner = 'pid:99999999:1'") }
         try store.appendJobs(batchID: id, [NewJob(row: 1, line: 2, state: .queued, fields: "{}")])
         let summary = try ingestor(store).ingest(path: file)
         #expect(summary.batch.id == id)

@@ -37,14 +37,19 @@ public struct Ingestor: Sendable {
                 path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")
         }
         let identity = BatchIdentity(sha256: sha, provider: provider.name, mode: mode.rawValue, account: account)
-        if let existing = try store.batch(identity: identity), existing.state != .ingesting {
+        let fileName = (path as NSString).lastPathComponent
+        let batchID: String
+        switch try store.beginIngest(
+            identity: identity, fileName: fileName, filePath: absolute(path), owner: WorkerIdentity())
+        {
+        case .exists(let existing):
             let counts = try store.statusCounts(batchID: existing.id)
             return IngestSummary(
                 batch: existing, alreadyKnown: true, rows: existing.totalRows, invalid: counts["invalid"] ?? 0,
                 duplicates: counts["duplicate"] ?? 0, toSend: existing.unsettled, notes: [])
+        case .started(let id):
+            batchID = id
         }
-        let fileName = (path as NSString).lastPathComponent
-        let batchID = try store.beginIngest(identity: identity, fileName: fileName, filePath: absolute(path))
         do {
             let summary = try readRows(path: path, batchID: batchID, progress: progress)
             return summary

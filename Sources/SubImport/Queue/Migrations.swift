@@ -17,6 +17,7 @@ enum QueueMigrations {
                         mode TEXT NOT NULL,
                         account TEXT NOT NULL,              -- which provider account; never a secret
                         state TEXT NOT NULL,                -- ingesting | ready | settled | cancelled
+                        ingest_owner TEXT,                  -- the process reading the file while 'ingesting'
                         encoding TEXT NOT NULL DEFAULT 'UTF-8',
                         notes TEXT NOT NULL DEFAULT '',      -- what ingest did with the file (encoding, ignored columns)
                         total_rows INTEGER NOT NULL DEFAULT 0,

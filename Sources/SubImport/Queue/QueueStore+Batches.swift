@@ -48,27 +48,51 @@ extension QueueStore {
         try read { db in try Batch.fetchAll(db, sql: "SELECT * FROM batch ORDER BY created_at, id") }
     }
 
-    /// Starts ingesting a batch: creates it in state `ingesting`, or empties an earlier
-    /// `ingesting` batch of the same identity (an ingest interrupted before it finished; none
-    /// of its rows could have been sent).
-    func beginIngest(identity: BatchIdentity, fileName: String, filePath: String) throws -> String {
+    /// What `beginIngest` found.
+    enum IngestStart {
+        /// The batch is new, or an interrupted ingest of it is redone: read the file.
+        case started(batchID: String)
+        /// The content is already queued for this account.
+        case exists(Batch)
+    }
+
+    /// Starts ingesting a batch, in one transaction: creates it in state `ingesting` owned by
+    /// `owner`, or empties an earlier `ingesting` batch of the same identity whose process is gone
+    /// (none of its rows could have been sent). Throws when another live process is reading the
+    /// same content for the same account right now.
+    func beginIngest(identity: BatchIdentity, fileName: String, filePath: String, owner: WorkerIdentity) throws
+        -> IngestStart
+    {
         let id = identity.batchID
-        try write { db in
+        return try write { db in
+            if let existing = try Batch.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id]) {
+                if existing.state != .ingesting { return .exists(existing) }
+                let holder: String? = try String.fetchOne(
+                    db, sql: "SELECT ingest_owner FROM batch WHERE id = ?", arguments: [id])
+                if let holder, holder != owner.description, !WorkerIdentity.isDead(owner: holder) {
+                    throw SubImportError.unreadableFile(
+                        path: filePath,
+                        reason:
+                            "this content is being queued right now by another process (\(holder)); try again when it is done"
+                    )
+                }
+            }
             try db.execute(sql: "DELETE FROM job WHERE batch_id = ?", arguments: [id])
             try db.execute(
                 sql: """
                     INSERT INTO batch (id, identity, file_name, file_path, sha256, provider, mode, account,
-                                       state, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ingesting', ?)
+                                       state, ingest_owner, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ingesting', ?, ?)
                     ON CONFLICT(id) DO UPDATE SET state = 'ingesting', file_name = excluded.file_name,
-                        file_path = excluded.file_path, total_rows = 0, unsettled = 0
+                        file_path = excluded.file_path, ingest_owner = excluded.ingest_owner,
+                        total_rows = 0, unsettled = 0
                     """,
                 arguments: [
                     id, identity.key, fileName, filePath, identity.sha256, identity.provider, identity.mode,
-                    identity.account, now(),
+                    identity.account, owner.description, now(),
                 ])
+            return .started(batchID: id)
         }
-        return id
     }
 
     /// Appends ingested rows to a batch in one transaction.
@@ -106,7 +130,7 @@ extension QueueStore {
         try write { db in
             try db.execute(
                 sql: """
-                    UPDATE batch SET state = ?, total_rows = ?, unsettled = ?, encoding = ?, notes = ?,
+                    UPDATE batch SET state = ?, total_rows = ?, unsettled = ?, encoding = ?, notes = ?, ingest_owner = NULL,
                         finished_at = CASE WHEN ? = 0 THEN ? ELSE NULL END
                     WHERE id = ?
                     """,

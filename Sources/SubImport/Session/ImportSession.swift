@@ -25,7 +25,7 @@ public final class ImportSession: @unchecked Sendable {
         self.options = options
         self.reportsDirectory = reportsDirectory
         self.logger = logger
-        transport = HTTPTransport()
+        transport = HTTPTransport(connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
     }
 
     /// Ingests one file (see `Ingestor`).

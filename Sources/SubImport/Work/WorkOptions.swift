@@ -6,20 +6,26 @@ public struct WorkOptions: Sendable {
     public var rate: Double
     public var burst: Int
     public var retry: RetryPolicy
-    /// How long a claimed job stays ours without an answer before another process may rescue it.
+    /// Seconds to open a connection, and to wait for an answer once connected.
+    public var connectTimeout: Double
+    public var requestTimeout: Double
+    /// How long a claimed job stays ours without an answer before another process may rescue it;
+    /// always longer than a request can take.
     public var leaseSeconds: Double
     /// How often idle workers look again for work done by other processes (seconds).
     public var idlePoll: Double
 
     public init(
         concurrency: Int = 4, rate: Double = 5, burst: Int = 5, retry: RetryPolicy = RetryPolicy(),
-        leaseSeconds: Double = 300, idlePoll: Double = 0.25
+        connectTimeout: Double = 10, requestTimeout: Double = 30, leaseSeconds: Double = 300, idlePoll: Double = 0.25
     ) {
         self.concurrency = max(1, concurrency)
         self.rate = max(0, rate)
         self.burst = max(1, burst)
         self.retry = retry
-        self.leaseSeconds = leaseSeconds
+        self.connectTimeout = max(0.1, connectTimeout)
+        self.requestTimeout = max(0.1, requestTimeout)
+        self.leaseSeconds = max(leaseSeconds, self.connectTimeout + self.requestTimeout + 60)
         self.idlePoll = idlePoll
     }
 }
