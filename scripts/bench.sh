@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
-swift build -c release --product subimport >&2
-exec python3 scripts/bench_ingest.py "$rows" "$(swift build -c release --show-bin-path)/subimport"
+swift build -c release --product subimport --scratch-path .build-release >&2
+exec python3 scripts/bench_ingest.py "$rows" "$(swift build -c release --scratch-path .build-release --show-bin-path)/subimport"

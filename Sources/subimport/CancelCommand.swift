@@ -11,11 +11,7 @@ struct CancelCommand: ParsableCommand {
     var batch: String
 
     func run() throws {
-        let store = try QueueStore(directory: paths.state)
-        guard let found = try store.batch(id: batch) else {
-            printError("error: \(SubImportError.unknownBatch(batch))")
-            throw ExitCode(2)
-        }
+        let (store, found) = try paths.openBatch(batch)
         let cancelled = try store.cancel(batchID: found.id)
         print("batch \(found.id): \(cancelled) row(s) cancelled")
     }

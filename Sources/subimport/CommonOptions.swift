@@ -94,3 +94,16 @@ struct StateOptions: ParsableArguments {
     @Option(help: "Where reports are written.")
     var reports = "./reports"
 }
+
+extension StateOptions {
+    /// Opens the queue and finds batch `id` (or a unique prefix of it); a missing batch is
+    /// reported and exits with 2.
+    func openBatch(_ id: String) throws -> (QueueStore, Batch) {
+        let store = try QueueStore(directory: state)
+        guard let batch = try store.batch(id: id) else {
+            printError("error: \(SubImportError.unknownBatch(id))")
+            throw ExitCode(2)
+        }
+        return (store, batch)
+    }
+}

@@ -13,13 +13,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        let runtime: Runtime
-        do {
-            runtime = try await Runtime.make(common, needsCredentials: false)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        let runtime = try await Runtime.makeOrExit(common, needsCredentials: false)
         let (_, hadUnreadable) = ingestFiles(files, session: runtime.session)
         await runtime.close()
         if hadUnreadable { throw ExitCode(2) }

@@ -16,34 +16,19 @@ struct ImportCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        var stateOverride: String?
-        if dryRun {
-            stateOverride =
-                NSTemporaryDirectory() + "subimport-dry-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        }
+        // A dry run queues into a throwaway state folder, so a real run later starts afresh.
+        let stateOverride =
+            dryRun ? NSTemporaryDirectory() + "subimport-dry-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : nil
         defer { if let stateOverride { try? FileManager.default.removeItem(atPath: stateOverride) } }
-        let runtime: Runtime
-        do {
-            runtime = try await Runtime.make(common, needsCredentials: !dryRun, stateOverride: stateOverride)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        let session = runtime.session
-        let (batchIDs, hadUnreadable) = ingestFiles(files, session: session)
+        let runtime = try await Runtime.makeOrExit(common, needsCredentials: !dryRun, stateOverride: stateOverride)
+        let (batchIDs, hadUnreadable) = ingestFiles(files, session: runtime.session)
+        let code: ExitCode
         if dryRun || batchIDs.isEmpty {
-            let code = try finishRun(
-                session: session, batchIDs: batchIDs, result: nil, hadUnreadable: hadUnreadable, dryRun: dryRun)
-            await runtime.close()
-            throw code
+            code = try finishRun(
+                session: runtime.session, batchIDs: batchIDs, result: nil, hadUnreadable: hadUnreadable, dryRun: dryRun)
+        } else {
+            code = try await runtime.workAndReport(batchIDs: batchIDs, scope: batchIDs, hadUnreadable: hadUnreadable)
         }
-        let trap = SignalTrap { session.requestStop() }
-        let progress = ProgressReporter(store: session.store, batchIDs: batchIDs)
-        progress.start()
-        let result = await onDedicatedThread { session.work(batchIDs: batchIDs) }
-        progress.stop()
-        _ = trap
-        let code = try finishRun(session: session, batchIDs: batchIDs, result: result, hadUnreadable: hadUnreadable)
         await runtime.close()
         throw code
     }

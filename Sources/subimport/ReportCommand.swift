@@ -12,11 +12,7 @@ struct ReportCommand: ParsableCommand {
     var batch: String
 
     func run() throws {
-        let store = try QueueStore(directory: paths.state)
-        guard let found = try store.batch(id: batch) else {
-            printError("error: \(SubImportError.unknownBatch(batch))")
-            throw ExitCode(2)
-        }
+        let (store, found) = try paths.openBatch(batch)
         let report = try ReportWriter(store: store, directory: paths.reports).write(batchID: found.id)
         FileHandle.standardOutput.write(try Data(contentsOf: URL(fileURLWithPath: report.csvPath)))
         printError("report: \(report.csvPath) and \(report.jsonPath)")

@@ -21,11 +21,7 @@ struct RetryCommand: ParsableCommand {
     var batch: String
 
     func run() throws {
-        let store = try QueueStore(directory: paths.state)
-        guard let found = try store.batch(id: batch) else {
-            printError("error: \(SubImportError.unknownBatch(batch))")
-            throw ExitCode(2)
-        }
+        let (store, found) = try paths.openBatch(batch)
         guard let definition = ProviderRegistry.named(found.provider) else {
             printError("error: batch \(found.id) is for provider \(found.provider), which this build does not know")
             throw ExitCode(2)

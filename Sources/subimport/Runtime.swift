@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Logging
 import SubImport
@@ -48,6 +49,31 @@ final class Runtime: @unchecked Sendable {
             account: account,
             mode: common.importMode, options: common.workOptions, logger: logger)
         return Runtime(session: session, sandbox: sandbox, logger: logger)
+    }
+
+    /// `make`, reporting a failure (missing credentials, unusable state folder) and exiting with 2.
+    static func makeOrExit(_ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil) async throws
+        -> Runtime
+    {
+        do {
+            return try await make(common, needsCredentials: needsCredentials, stateOverride: stateOverride)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Works `batchIDs` with a progress line, stopping cleanly on SIGINT/SIGTERM, then writes the
+    /// reports and returns the exit code (see `finishRun`). `scope` nil works every batch of the account.
+    func workAndReport(batchIDs: [String], scope: [String]?, hadUnreadable: Bool) async throws -> ExitCode {
+        let session = self.session
+        let trap = SignalTrap { session.requestStop() }
+        let progress = ProgressReporter(store: session.store, batchIDs: batchIDs)
+        progress.start()
+        let result = await onDedicatedThread { session.work(batchIDs: scope) }
+        progress.stop()
+        withExtendedLifetime(trap) {}
+        return try finishRun(session: session, batchIDs: batchIDs, result: result, hadUnreadable: hadUnreadable)
     }
 
     /// Stops the sandbox and the HTTP client.

@@ -9,27 +9,14 @@ struct WorkCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let runtime: Runtime
-        do {
-            runtime = try await Runtime.make(common, needsCredentials: true)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        let session = runtime.session
-        let batchIDs = try session.unsettledBatchIDs()
+        let runtime = try await Runtime.makeOrExit(common, needsCredentials: true)
+        let batchIDs = try runtime.session.unsettledBatchIDs()
         if batchIDs.isEmpty {
-            print("nothing queued for \(session.account.key)")
+            print("nothing queued for \(runtime.session.account.key)")
             await runtime.close()
             return
         }
-        let trap = SignalTrap { session.requestStop() }
-        let progress = ProgressReporter(store: session.store, batchIDs: batchIDs)
-        progress.start()
-        let result = await onDedicatedThread { session.work(batchIDs: nil) }
-        progress.stop()
-        _ = trap
-        let code = try finishRun(session: session, batchIDs: batchIDs, result: result, hadUnreadable: false)
+        let code = try await runtime.workAndReport(batchIDs: batchIDs, scope: nil, hadUnreadable: false)
         await runtime.close()
         throw code
     }
