@@ -46,6 +46,11 @@ struct CommonOptions: ParsableArguments {
         help: "Settle rows whose request may have reached the provider as `uncertain` instead of retrying.")
     var noRetryAmbiguous = false
 
+    @Option(
+        name: .customLong("progress-every"),
+        help: "Seconds between progress lines (default 0.5 on a terminal, 5 otherwise).")
+    var progressEvery: Double?
+
     @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical")
     var logLevel = "info"
 

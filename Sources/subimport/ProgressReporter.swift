@@ -17,14 +17,18 @@ final class ProgressReporter: @unchecked Sendable {
     private var initialUnsettled: Int?
     private var drewLine = false
 
-    init(store: QueueStore, batchIDs: [String]) {
+    private let interval: Double
+
+    /// `interval` overrides the default pace (0.5 s on a terminal, 5 s otherwise).
+    init(store: QueueStore, batchIDs: [String], interval: Double? = nil) {
         self.store = store
+        self.interval = interval ?? (isatty(STDERR_FILENO) == 1 ? 0.5 : 5.0)
         self.batchIDs = batchIDs
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "subimport.progress"))
     }
 
     func start() {
-        let interval = isTerminal ? 0.5 : 5.0
+        initialUnsettled = unsettledNow()
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [weak self] in self?.tick() }
         timer.resume()
@@ -36,9 +40,7 @@ final class ProgressReporter: @unchecked Sendable {
     }
 
     private func tick() {
-        guard let batches = try? batchIDs.compactMap({ try store.batch(id: $0) }) else { return }
-        let unsettled = batches.reduce(0) { $0 + ($1.state == .ready ? $1.unsettled : 0) }
-        if initialUnsettled == nil { initialUnsettled = unsettled }
+        guard let unsettled = unsettledNow() else { return }
         let total = max(initialUnsettled ?? unsettled, unsettled)
         let done = total - unsettled
         let elapsed = Date().timeIntervalSince(startedAt)
@@ -51,6 +53,12 @@ final class ProgressReporter: @unchecked Sendable {
         } else {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
+    }
+
+    /// Rows of the run's batches still to settle, from the batches' counters.
+    private func unsettledNow() -> Int? {
+        guard let batches = try? batchIDs.compactMap({ try store.batch(id: $0) }) else { return nil }
+        return batches.reduce(0) { $0 + ($1.state == .ready ? $1.unsettled : 0) }
     }
 
     static func duration(_ seconds: Double) -> String {

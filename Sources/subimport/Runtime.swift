@@ -9,11 +9,13 @@ final class Runtime: @unchecked Sendable {
     let session: ImportSession
     let sandbox: SandboxServer?
     let logger: Logger
+    let progressInterval: Double?
 
-    private init(session: ImportSession, sandbox: SandboxServer?, logger: Logger) {
+    private init(session: ImportSession, sandbox: SandboxServer?, logger: Logger, progressInterval: Double?) {
         self.session = session
         self.sandbox = sandbox
         self.logger = logger
+        self.progressInterval = progressInterval
     }
 
     /// Builds the runtime. Credentials come from the environment unless `--sandbox` is used or
@@ -48,7 +50,7 @@ final class Runtime: @unchecked Sendable {
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, logger: logger)
-        return Runtime(session: session, sandbox: sandbox, logger: logger)
+        return Runtime(session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery)
     }
 
     /// `make`, reporting a failure (missing credentials, unusable state folder) and exiting with 2.
@@ -68,7 +70,7 @@ final class Runtime: @unchecked Sendable {
     func workAndReport(batchIDs: [String], scope: [String]?, hadUnreadable: Bool) async throws -> ExitCode {
         let session = self.session
         let trap = SignalTrap { session.requestStop() }
-        let progress = ProgressReporter(store: session.store, batchIDs: batchIDs)
+        let progress = ProgressReporter(store: session.store, batchIDs: batchIDs, interval: progressInterval)
         progress.start()
         let result = await onDedicatedThread { session.work(batchIDs: scope) }
         progress.stop()

@@ -47,6 +47,23 @@ import Testing
         await sandbox.stop()
     }
 
+    @Test func progressLinesShowRateAndETAWhenNotOnATerminal() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.latencyMs = 20
+        let sandbox = try await SandboxServer.start(configuration)
+        let file = folder.write("paced.csv", validRows(12))
+        let output = try await CLI.run(
+            ["import", file, "--base-url", sandbox.baseURL, "--rate", "8", "--burst", "1", "--progress-every", "0.2"]
+                + stateArguments,
+            environment: ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"])
+        #expect(output.status == 0)
+        let lines = output.stderr.components(separatedBy: "\n").filter { $0.contains("rows settled") }
+        #expect(lines.count >= 2, "\(output.stderr)")
+        #expect(lines.allSatisfy { $0.contains("/12 rows settled") && $0.contains("rows/s") && $0.contains("ETA") })
+        #expect(!output.stderr.contains("\u{1B}["), "no terminal control codes when not on a terminal")
+        await sandbox.stop()
+    }
+
     @Test func binaryFileIsRefusedNamingTheFileAndLine() async throws {
         let path = folder.file("photo.csv")
         try Data([0x66, 0x69, 0x72, 0x73, 0x74, 0x0A, 0x00, 0xFF, 0xD8]).write(to: URL(fileURLWithPath: path))
