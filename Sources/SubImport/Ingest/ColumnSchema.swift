@@ -74,21 +74,44 @@ public struct ColumnSchema: Sendable {
                     "line 1: missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (header has: \(header.joined(separator: ", ")))"
             )
         }
-        return HeaderMapping(schema: self, positions: positions, ignored: ignored)
+        return HeaderMapping(
+            schema: self, names: columns.filter { !$0.isSecret }.map(\.name), positions: positions, ignored: ignored)
     }
 }
 
 /// A header row matched to a schema: turns records into `ImportRow`s.
 public struct HeaderMapping: Sendable {
     let schema: ColumnSchema
+    /// The non-secret column names, in schema order: the `names` of every row.
+    let names: [String]
     /// For each cell position of the header, the schema column it feeds.
     let positions: [Int?]
     /// Header cells that match no column (ignored, reported once).
     public let ignored: [String]
+    /// For each schema column, its slot in `names` (nil for the secret column).
+    let cellIndex: [Int?]
+
+    init(schema: ColumnSchema, names: [String], positions: [Int?], ignored: [String]) {
+        self.schema = schema
+        self.names = names
+        self.positions = positions
+        self.ignored = ignored
+        var slots: [Int?] = []
+        var next = 0
+        for column in schema.columns {
+            if column.isSecret {
+                slots.append(nil)
+            } else {
+                slots.append(next)
+                next += 1
+            }
+        }
+        cellIndex = slots
+    }
 
     /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
     public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
-        var values: [String: String] = [:]
+        var cells: [String?] = Array(repeating: nil, count: names.count)
         var secret: String?
         for (position, field) in fields.enumerated() {
             guard position < positions.count else {
@@ -109,10 +132,10 @@ public struct HeaderMapping: Sendable {
                 if !field.isEmpty { secret = field }
             } else {
                 let value = field.trimmedSpaces()
-                if !value.isEmpty { values[column.name] = value }
+                if !value.isEmpty, let slot = cellIndex[columnIndex] { cells[slot] = value }
             }
         }
-        return .success(ImportRow(values: values, secret: secret))
+        return .success(ImportRow(names: names, cells: cells, secret: secret))
     }
 }
 

@@ -1,16 +1,41 @@
 /// One data row of an input file, mapped to the provider's canonical column names.
+///
+/// Cells are kept in schema order in a small array (names shared by every row of a file):
+/// looking a column up compares a handful of short names, which is cheaper than hashing on
+/// files of millions of rows.
 public struct ImportRow: Sendable, Equatable {
-    /// Non-secret values by canonical column name, trimmed; empty cells are absent.
-    public var values: [String: String]
+    /// The canonical column names, in schema order (shared by every row of a file).
+    public let names: [String]
+    /// Non-secret values in `names` order, trimmed; nil for an empty or absent cell.
+    public var cells: [String?]
     /// The password column, kept apart so it can be erased once the row is settled.
     public var secret: String?
 
-    public init(values: [String: String], secret: String?) {
-        self.values = values
+    public init(names: [String], cells: [String?], secret: String?) {
+        self.names = names
+        self.cells = cells
         self.secret = secret
     }
 
-    public subscript(_ column: String) -> String? { values[column] }
+    /// A row from a dictionary of values (tests, callers outside ingest).
+    public init(values: [String: String], secret: String?) {
+        names = values.keys.sorted()
+        cells = names.map { values[$0] }
+        self.secret = secret
+    }
+
+    /// The value of `column`, or nil when the cell is empty or the column absent.
+    public subscript(_ column: String) -> String? {
+        for (index, name) in names.enumerated() where name == column { return cells[index] }
+        return nil
+    }
+
+    /// Non-secret values by column name (empty cells are absent).
+    public var values: [String: String] {
+        var result: [String: String] = [:]
+        for (name, cell) in zip(names, cells) { if let cell { result[name] = cell } }
+        return result
+    }
 }
 
 /// Why a row cannot be sent: the column at fault (when one is) and a message for the report.

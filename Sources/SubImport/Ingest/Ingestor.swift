@@ -14,7 +14,7 @@ public struct Ingestor: Sendable {
     public let mode: ImportMode
     public let account: String
     /// Rows written per transaction.
-    public var chunkSize = 10_000
+    public var chunkSize = 50_000
 
     public init(store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String) {
         self.store = store
@@ -140,7 +140,8 @@ public struct Ingestor: Sendable {
     /// The row's non-secret fields as a JSON object, in schema order (so equal rows give equal text).
     private func fieldsJSON(_ row: ImportRow, schema: ColumnSchema) -> String {
         var pairs: [(String, String)] = []
-        for column in schema.columns { if let value = row.values[column.name] { pairs.append((column.name, value)) } }
+        pairs.reserveCapacity(row.names.count)
+        for (name, cell) in zip(row.names, row.cells) { if let cell { pairs.append((name, cell)) } }
         return JSONText.object(pairs)
     }
 
