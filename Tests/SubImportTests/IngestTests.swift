@@ -42,6 +42,21 @@ import Testing
         #expect(states[6]?.1?.contains("email_for_inbounds") == true)
     }
 
+    @Test func duplicatesAreFoundAcrossChunksWrittenOrInFlight() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        var lines = [Fixtures.header]
+        for index in 1...30 { lines.append("Person\(index % 10),Lastname\(index % 10),secret-\(index % 10)-pw,Co") }
+        var ingestor = ingestor(store)
+        ingestor.chunkSize = 2
+        let summary = try ingestor.ingest(path: directory.write("dups.csv", lines.joined(separator: "\n")))
+        #expect(summary.toSend == 10)
+        #expect(summary.duplicates == 20)
+        var notes: [Int: String] = [:]
+        try store.forEachJob(batchID: summary.batch.id) { if $0.state == .duplicate { notes[$0.row] = $0.note } }
+        #expect(notes[11] == "duplicate of row 1: sent once")
+        #expect(notes[30] == "duplicate of row 10: sent once")
+    }
+
     @Test func sameContentIsRecognisedAndNeverQueuedTwice() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let first = directory.write("a.csv", Fixtures.validRows(3))

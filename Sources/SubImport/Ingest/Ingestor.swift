@@ -14,7 +14,7 @@ public struct Ingestor: Sendable {
     public let mode: ImportMode
     public let account: String
     /// Rows written per transaction.
-    public var chunkSize = 50_000
+    public var chunkSize = 5_000
 
     public init(store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String) {
         self.store = store
@@ -62,6 +62,10 @@ public struct Ingestor: Sendable {
     private func readRows(path: String, batchID: String, progress: ((Int) -> Void)?) throws -> IngestSummary {
         let schema = provider.columns(mode: mode)
         let rows = try DataRowReader(path: path, schema: schema)
+        let writer = ChunkWriter(store: store, batchID: batchID)
+        // On an error, let the writer drain before the caller abandons the batch.
+        var finished = false
+        defer { if !finished { try? writer.finish() } }
         var pending: [NewJob] = []
         pending.reserveCapacity(chunkSize)
         var firstRowByHash: [Int: Int32] = [:]
@@ -92,7 +96,8 @@ public struct Ingestor: Sendable {
                     let key = hasher.finalize()
                     if let first = firstRowByHash[key],
                         try isSameRow(
-                            Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending)
+                            Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending,
+                            writer: writer)
                     {
                         job.state = .duplicate
                         job.note = "duplicate of row \(first): sent once"
@@ -106,12 +111,15 @@ public struct Ingestor: Sendable {
             }
             pending.append(job)
             if pending.count >= chunkSize {
-                try store.appendJobs(batchID: batchID, pending)
-                pending.removeAll(keepingCapacity: true)
+                try writer.submit(pending)
+                pending = []
+                pending.reserveCapacity(chunkSize)
                 progress?(rowNumber)
             }
         }
-        try store.appendJobs(batchID: batchID, pending)
+        try writer.submit(pending)
+        finished = true
+        try writer.finish()
         progress?(rowNumber)
         var notes: [String] = []
         if rows.reader.encoding == .windows1252 {
@@ -146,10 +154,10 @@ public struct Ingestor: Sendable {
     }
 
     /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.
-    private func isSameRow(_ first: Int, fields: String, secret: String?, batchID: String, pending: [NewJob]) throws
-        -> Bool
-    {
-        if let earlier = pending.first(where: { $0.row == first }) {
+    private func isSameRow(
+        _ first: Int, fields: String, secret: String?, batchID: String, pending: [NewJob], writer: ChunkWriter
+    ) throws -> Bool {
+        if let earlier = pending.first(where: { $0.row == first }) ?? writer.unwrittenJob(row: first) {
             return earlier.fields == fields && earlier.secret == secret
         }
         guard let stored = try store.storedRow(batchID: batchID, row: first) else { return false }
