@@ -26,7 +26,11 @@ public struct ImportRow: Sendable, Equatable {
 
     /// The value of `column`, or nil when the cell is empty or the column absent.
     public subscript(_ column: String) -> String? {
-        for (index, name) in names.enumerated() where name == column { return cells[index] }
+        // Column names mostly differ in length: comparing lengths first skips most string compares.
+        let length = column.utf8.count
+        for (index, name) in names.enumerated() where name.utf8.count == length && name == column {
+            return cells[index]
+        }
         return nil
     }
 

@@ -32,7 +32,7 @@ public struct Ingestor: Sendable {
         }
         var textCheck = BinaryContentCheck()
         let sha = try Digest.sha256Hex(ofFile: path) { textCheck.inspect($0) }
-        if let line = textCheck.nulLine {
+        if let line = textCheck.nulLine(inFile: path) {
             throw SubImportError.unreadableFile(
                 path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")
         }
@@ -147,10 +147,17 @@ public struct Ingestor: Sendable {
 
     /// The row's non-secret fields as a JSON object, in schema order (so equal rows give equal text).
     private func fieldsJSON(_ row: ImportRow, schema: ColumnSchema) -> String {
-        var pairs: [(String, String)] = []
-        pairs.reserveCapacity(row.names.count)
-        for (name, cell) in zip(row.names, row.cells) { if let cell { pairs.append((name, cell)) } }
-        return JSONText.object(pairs)
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(192)
+        for (name, cell) in zip(row.names, row.cells) {
+            guard let cell else { continue }
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONText.appendQuoted(cell, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.
