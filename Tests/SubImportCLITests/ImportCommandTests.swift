@@ -119,10 +119,10 @@ import Testing
 
     @Test func killedMidBatchResumesWithEveryRowOnce() async throws {
         var configuration = SandboxConfiguration()
-        configuration.latencyMs = 40
+        configuration.latencyMs = 50
         configuration.quota = 0
         let sandbox = try await SandboxServer.start(configuration)
-        let file = folder.write("crash.csv", validRows(40))
+        let file = folder.write("crash.csv", validRows(60))
         let env = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
         let arguments =
             ["import", file, "--base-url", sandbox.baseURL, "--concurrency", "4", "--rate", "0"]
@@ -132,15 +132,15 @@ import Testing
         kill(victim.process.processIdentifier, SIGKILL)
         _ = await victim.finish()
         let createdBeforeCrash = sandbox.accounts().count
-        #expect(createdBeforeCrash < 40)
+        #expect(createdBeforeCrash < 60)
         let rerun = try await CLI.run(arguments, environment: env)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let rows = try reportRows(try #require(reportPaths(in: rerun.stdout).first))
-        #expect(rows.map { $0["row"] } == (1...40).map { String($0) })
+        #expect(rows.map { $0["row"] } == (1...60).map { String($0) })
         #expect(rows.allSatisfy { $0["status"] == "created" })
         var created: [String: Int] = [:]
         for account in sandbox.accounts() { created[account.firstName ?? "", default: 0] += 1 }
-        #expect(created.count == 40)
+        #expect(created.count == 60)
         for (name, count) in created where count > 1 {
             let row = try #require(rows.first { $0["first_name"] == name })
             #expect(row["note"]?.hasPrefix("possible duplicate:") == true, "\(name) was created \(count) times")
