@@ -120,7 +120,7 @@ import Testing
         let store = harness.session.store
         let summary = try harness.session.ingest(path: harness.directory.write("one.csv", Fixtures.validRows(1)))
         try store.write { db in
-            try db.execute(sql: "UPDATE job SET fields = ?", arguments: [#"{"first_name":"A","last_name":"Lastname"}"#])
+            try db.execute(sql: "UPDATE job SET fields = ?", arguments: [#"["A","Lastname"]"#])
         }
         let session = harness.session
         _ = await onDedicatedThread { session.work(batchIDs: [summary.batch.id]) }

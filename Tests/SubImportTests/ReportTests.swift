@@ -60,3 +60,28 @@ import Testing
         }
     }
 }
+
+@Suite struct CompactFieldsTests {
+    @Test func fieldsAreStoredAsAnArrayNamedByTheBatchColumns() throws {
+        let directory = TestDirectory()
+        let store = try QueueStore(directory: directory.file("state"))
+        let csv = "first_name,last_name,password,email\nLeonardo,\"Da \"\"V\"\" Vinci\",secret1,leo@example.com\n"
+        let summary = try Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
+            .ingest(path: directory.write("one.csv", csv))
+        let batch = try #require(try store.batch(id: summary.batch.id))
+        #expect(batch.columns.first == "first_name")
+        #expect(batch.columns.contains("email_for_inbounds"))
+        let stored = try #require(try store.storedRow(batchID: batch.id, row: 1))
+        #expect(stored.fields.hasPrefix(#"["Leonardo","Da \"V\" Vinci""#))
+        #expect(!stored.fields.contains("first_name"))
+        var fields: [String: String] = [:]
+        try store.forEachJob(batchID: batch.id) { fields = $0.fields }
+        #expect(
+            fields == [
+                "first_name": "Leonardo", "last_name": #"Da "V" Vinci"#, "email_for_inbounds": "leo@example.com",
+            ])
+        let claimed = try #require(
+            try store.claim(scope: WorkScope(account: "a"), owner: WorkerIdentity(), leaseSeconds: 60).first)
+        #expect(claimed.fields == fields)
+    }
+}

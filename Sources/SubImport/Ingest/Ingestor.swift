@@ -75,7 +75,7 @@ public struct Ingestor: Sendable {
         var toSend = 0
         while let data = try rows.next() {
             rowNumber = data.row
-            var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "{}")
+            var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "[]")
             switch data.content {
             case .failure(let error):
                 job.state = .invalid
@@ -83,7 +83,7 @@ public struct Ingestor: Sendable {
                 job.errorMessage = error.message
                 invalid += 1
             case .success(let row):
-                job.fields = fieldsJSON(row, schema: schema)
+                job.fields = JSONText.array(row.cells)
                 if let problem = provider.validate(row, mode: mode) {
                     job.state = .invalid
                     job.errorCode = "invalid"
@@ -137,27 +137,12 @@ public struct Ingestor: Sendable {
         }
         try store.finishIngest(
             batchID: batchID, totalRows: rowNumber, toSend: toSend, encoding: rows.reader.encoding.rawValue,
-            notes: notes.joined(separator: "; "))
+            notes: notes.joined(separator: "; "), columns: rows.mapping.names)
         guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
         return IngestSummary(
             batch: batch, alreadyKnown: false, rows: rowNumber, invalid: invalid, duplicates: duplicates,
             toSend: toSend,
             notes: notes)
-    }
-
-    /// The row's non-secret fields as a JSON object, in schema order (so equal rows give equal text).
-    private func fieldsJSON(_ row: ImportRow, schema: ColumnSchema) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(192)
-        for (name, cell) in zip(row.names, row.cells) {
-            guard let cell else { continue }
-            if out.count > 1 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendQuoted(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONText.appendQuoted(cell, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.

@@ -18,6 +18,8 @@ public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
     public var state: State
     public var encoding: String
     public var notes: String
+    /// Names of the values stored in each job's `fields`, in order.
+    public var columns: [String]
     public var totalRows: Int
     public var unsettled: Int
     public var createdAt: Timestamp
@@ -35,6 +37,7 @@ public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
         state = State(rawValue: row["state"]) ?? .ready
         encoding = row["encoding"]
         notes = row["notes"]
+        columns = JSONText.stringArray(row["columns"])
         totalRows = row["total_rows"]
         unsettled = row["unsettled"]
         createdAt = row["created_at"]

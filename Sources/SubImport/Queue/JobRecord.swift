@@ -1,7 +1,7 @@
 import GRDB
 
 /// A job as reports and `status` see it (no secret).
-public struct JobRecord: Sendable, FetchableRecord {
+public struct JobRecord: Sendable {
     public var row: Int
     public var line: Int
     public var state: JobState
@@ -13,11 +13,12 @@ public struct JobRecord: Sendable, FetchableRecord {
     public var errorMessage: String?
     public var note: String?
 
-    public init(row: Row) throws {
+    /// A job from its database row; `columns` names the values of its `fields` (see `Batch.columns`).
+    init(row: Row, columns: [String]) {
         self.row = row["row"]
         line = row["line"]
         state = JobState(rawValue: row["state"]) ?? .queued
-        fields = JSONText.stringDictionary(row["fields"])
+        fields = JSONText.namedValues(row["fields"], names: columns)
         attempts = row["attempts"]
         apiLogin = row["api_login"]
         apiKey = row["api_key"]

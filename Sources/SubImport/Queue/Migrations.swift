@@ -20,6 +20,7 @@ enum QueueMigrations {
                         ingest_owner TEXT,                  -- the process reading the file while 'ingesting'
                         encoding TEXT NOT NULL DEFAULT 'UTF-8',
                         notes TEXT NOT NULL DEFAULT '',      -- what ingest did with the file (encoding, ignored columns)
+                        columns TEXT NOT NULL DEFAULT '[]',  -- JSON array: the names of job.fields' values, in order
                         total_rows INTEGER NOT NULL DEFAULT 0,
                         unsettled INTEGER NOT NULL DEFAULT 0, -- jobs not yet settled, kept in step with job.state
                         created_at REAL NOT NULL,
@@ -32,7 +33,7 @@ enum QueueMigrations {
                         row INTEGER NOT NULL,               -- 1-based data row of the input
                         line INTEGER NOT NULL,              -- physical line where the row starts
                         state TEXT NOT NULL,
-                        fields TEXT NOT NULL,               -- JSON object of the non-secret fields
+                        fields TEXT NOT NULL,               -- JSON array of the non-secret values (names: batch.columns)
                         secret TEXT,                        -- the password; NULL once settled
                         attempts INTEGER NOT NULL DEFAULT 0, -- HTTP attempts made
                         failures INTEGER NOT NULL DEFAULT 0, -- transient failures, counted against --max-attempts

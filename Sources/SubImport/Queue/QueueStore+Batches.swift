@@ -130,16 +130,20 @@ extension QueueStore {
     }
 
     /// Finishes an ingest: the batch becomes `ready` (or `settled` when no row needs sending).
-    func finishIngest(batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String) throws {
+    func finishIngest(batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String, columns: [String])
+        throws
+    {
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE batch SET state = ?, total_rows = ?, unsettled = ?, encoding = ?, notes = ?, ingest_owner = NULL,
+                        columns = ?,
                         finished_at = CASE WHEN ? = 0 THEN ? ELSE NULL END
                     WHERE id = ?
                     """,
                 arguments: [
-                    toSend == 0 ? "settled" : "ready", totalRows, toSend, encoding, notes, toSend, now(), batchID,
+                    toSend == 0 ? "settled" : "ready", totalRows, toSend, encoding, notes,
+                    JSONText.array(columns.map { Optional($0) }), toSend, now(), batchID,
                 ])
         }
     }

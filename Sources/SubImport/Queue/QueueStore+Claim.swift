@@ -47,7 +47,7 @@ extension QueueStore {
             for row in rows {
                 let batchID: String = row["batch_id"]
                 let batch = try Row.fetchOne(
-                    db, sql: "SELECT provider, mode, account FROM batch WHERE id = ?", arguments: [batchID])
+                    db, sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?", arguments: [batchID])
                 try db.execute(
                     sql: "UPDATE batch SET started_at = COALESCE(started_at, ?) WHERE id = ?",
                     arguments: [time, batchID])
@@ -55,7 +55,9 @@ extension QueueStore {
                     ClaimedJob(
                         id: row["id"], batchID: batchID, row: row["row"], provider: batch?["provider"] ?? "",
                         mode: batch?["mode"] ?? "create", account: batch?["account"] ?? "",
-                        fields: JSONText.stringDictionary(row["fields"]), secret: row["secret"],
+                        fields: JSONText.namedValues(
+                            row["fields"], names: JSONText.stringArray(batch?["columns"] ?? "[]")),
+                        secret: row["secret"],
                         attempts: row["attempts"], failures: row["failures"], ambiguous: row["ambiguous"],
                         note: row["note"]))
             }

@@ -50,9 +50,11 @@ extension QueueStore {
     /// Every job of a batch in row order, streamed to `body` (constant memory for large batches).
     public func forEachJob(batchID: String, _ body: (JobRecord) throws -> Void) throws {
         try read { db in
-            let cursor = try JobRecord.fetchCursor(
+            let columns = JSONText.stringArray(
+                try String.fetchOne(db, sql: "SELECT columns FROM batch WHERE id = ?", arguments: [batchID]) ?? "[]")
+            let cursor = try Row.fetchCursor(
                 db, sql: "SELECT * FROM job WHERE batch_id = ? ORDER BY row", arguments: [batchID])
-            while let job = try cursor.next() { try body(job) }
+            while let row = try cursor.next() { try body(JobRecord(row: row, columns: columns)) }
         }
     }
 

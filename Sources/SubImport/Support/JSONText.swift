@@ -60,6 +60,43 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Encodes optional strings as a JSON array (`null` for nil), dropping trailing nils.
+    public static func array(_ values: [String?]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(128)
+        let count = (values.lastIndex { $0 != nil } ?? -1) + 1
+        for index in 0..<count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            if let value = values[index] {
+                appendQuoted(value, to: &out)
+            } else {
+                out.append(contentsOf: "null".utf8)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes an array written by `array(_:)` and names its values with `names`, in order;
+    /// nulls and values beyond `names` are left out.
+    public static func namedValues(_ text: String, names: [String]) -> [String: String] {
+        guard let data = text.data(using: .utf8),
+            let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
+        else { return [:] }
+        var result: [String: String] = [:]
+        for (name, value) in zip(names, values) {
+            if let string = value as? String { result[name] = string }
+        }
+        return result
+    }
+
+    /// Decodes a JSON array of strings (the `batch.columns` list).
+    public static func stringArray(_ text: String) -> [String] {
+        guard let data = text.data(using: .utf8), let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
+        else { return [] }
+        return values.compactMap { $0 as? String }
+    }
+
     /// Decodes a JSON object whose values are all strings, as written by `object(_:)`.
     /// Returns an empty dictionary for text that is not such an object.
     public static func stringDictionary(_ text: String) -> [String: String] {
