@@ -9,6 +9,7 @@ enum QueueMigrations {
                 sql: """
                     CREATE TABLE batch (
                         id TEXT PRIMARY KEY,
+                        seq INTEGER NOT NULL UNIQUE,        -- small number naming the batch's block of job ids
                         identity TEXT NOT NULL UNIQUE,      -- sha256|provider|mode|account
                         file_name TEXT NOT NULL,
                         file_path TEXT NOT NULL,
@@ -28,7 +29,7 @@ enum QueueMigrations {
                         finished_at REAL
                     );
                     CREATE TABLE job (
-                        id INTEGER PRIMARY KEY,
+                        id INTEGER PRIMARY KEY,             -- (batch.seq << 32) | row: a batch's jobs are one id range
                         batch_id TEXT NOT NULL REFERENCES batch(id) ON DELETE CASCADE,
                         row INTEGER NOT NULL,               -- 1-based data row of the input
                         line INTEGER NOT NULL,              -- physical line where the row starts
@@ -46,8 +47,7 @@ enum QueueMigrations {
                         error_code TEXT,
                         error_message TEXT,
                         note TEXT,
-                        updated_at REAL NOT NULL DEFAULT 0,
-                        UNIQUE (batch_id, row)
+                        updated_at REAL NOT NULL DEFAULT 0
                     );
                     CREATE INDEX job_runnable ON job(run_at) WHERE state IN ('queued', 'retrying');
                     CREATE INDEX job_running ON job(lease_expires_at) WHERE state = 'running';

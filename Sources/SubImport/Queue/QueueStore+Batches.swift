@@ -77,12 +77,13 @@ extension QueueStore {
                     )
                 }
             }
-            try db.execute(sql: "DELETE FROM job WHERE batch_id = ?", arguments: [id])
+            let stale = try JobIDs.range(db, batchID: id)
+            try db.execute(sql: "DELETE FROM job WHERE id BETWEEN ? AND ?", arguments: [stale.low, stale.high])
             try db.execute(
                 sql: """
-                    INSERT INTO batch (id, identity, file_name, file_path, sha256, provider, mode, account,
+                    INSERT INTO batch (id, seq, identity, file_name, file_path, sha256, provider, mode, account,
                                        state, ingest_owner, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ingesting', ?, ?)
+                    VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM batch), ?, ?, ?, ?, ?, ?, ?, 'ingesting', ?, ?)
                     ON CONFLICT(id) DO UPDATE SET state = 'ingesting', file_name = excluded.file_name,
                         file_path = excluded.file_path, ingest_owner = excluded.ingest_owner,
                         total_rows = 0, unsettled = 0
@@ -101,16 +102,19 @@ extension QueueStore {
     func appendJobs(batchID: String, _ jobs: [NewJob]) throws {
         guard !jobs.isEmpty else { return }
         try write { db in
+            let base = try JobIDs.range(db, batchID: batchID).low
             let insert = try BulkInsert(
                 db,
                 sql: """
-                    INSERT INTO job (batch_id, row, line, state, fields, secret, error_code, error_message, note, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note,
+                                     updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let time = now()
             for job in jobs {
                 try insert.run([
-                    .text(batchID), .integer(Int64(job.row)), .integer(Int64(job.line)), .text(job.state.rawValue),
+                    .integer(base | Int64(job.row)), .text(batchID), .integer(Int64(job.row)),
+                    .integer(Int64(job.line)), .text(job.state.rawValue),
                     .text(job.fields), .optionalText(job.secret), .optionalText(job.errorCode),
                     .optionalText(job.errorMessage), .optionalText(job.note), .real(time),
                 ])
@@ -121,9 +125,8 @@ extension QueueStore {
     /// The stored fields and secret of one row of a batch (used to confirm a suspected duplicate).
     func storedRow(batchID: String, row: Int) throws -> (fields: String, secret: String?)? {
         try read { db in
-            guard
-                let found = try Row.fetchOne(
-                    db, sql: "SELECT fields, secret FROM job WHERE batch_id = ? AND row = ?", arguments: [batchID, row])
+            let id = try JobIDs.range(db, batchID: batchID).low | Int64(row)
+            guard let found = try Row.fetchOne(db, sql: "SELECT fields, secret FROM job WHERE id = ?", arguments: [id])
             else { return nil }
             return (found["fields"], found["secret"])
         }

@@ -18,8 +18,10 @@ extension QueueStore {
     public func statusCounts(batchID: String) throws -> [String: Int] {
         try read { db in
             var counts: [String: Int] = [:]
+            let ids = try JobIDs.range(db, batchID: batchID)
             for row in try Row.fetchAll(
-                db, sql: "SELECT state, COUNT(*) AS n FROM job WHERE batch_id = ? GROUP BY state", arguments: [batchID])
+                db, sql: "SELECT state, COUNT(*) AS n FROM job WHERE id BETWEEN ? AND ? GROUP BY state",
+                arguments: [ids.low, ids.high])
             {
                 let status = (JobState(rawValue: row["state"]) ?? .queued).reportStatus
                 counts[status, default: 0] += row["n"] as Int
@@ -32,17 +34,19 @@ extension QueueStore {
     public func pendingDetail(batchID: String) throws -> (byState: [String: Int], nextRetryAt: Timestamp?) {
         try read { db in
             var byState: [String: Int] = [:]
+            let ids = try JobIDs.range(db, batchID: batchID)
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT state, COUNT(*) AS n FROM job
-                    WHERE batch_id = ? AND state IN \(JobState.unsettledSQL) GROUP BY state
-                    """, arguments: [batchID])
+                    WHERE id BETWEEN ? AND ? AND state IN \(JobState.unsettledSQL) GROUP BY state
+                    """, arguments: [ids.low, ids.high])
             {
                 byState[row["state"]] = row["n"]
             }
             let next = try Double.fetchOne(
-                db, sql: "SELECT MIN(run_at) FROM job WHERE batch_id = ? AND state = 'retrying'", arguments: [batchID])
+                db, sql: "SELECT MIN(run_at) FROM job WHERE id BETWEEN ? AND ? AND state = 'retrying'",
+                arguments: [ids.low, ids.high])
             return (byState, next)
         }
     }
@@ -52,8 +56,9 @@ extension QueueStore {
         try read { db in
             let columns = JSONText.stringArray(
                 try String.fetchOne(db, sql: "SELECT columns FROM batch WHERE id = ?", arguments: [batchID]) ?? "[]")
+            let ids = try JobIDs.range(db, batchID: batchID)
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT * FROM job WHERE batch_id = ? ORDER BY row", arguments: [batchID])
+                db, sql: "SELECT * FROM job WHERE id BETWEEN ? AND ? ORDER BY id", arguments: [ids.low, ids.high])
             while let row = try cursor.next() { try body(JobRecord(row: row, columns: columns)) }
         }
     }
@@ -61,13 +66,14 @@ extension QueueStore {
     /// How many requests the batch made and over what span.
     public func traffic(batchID: String) throws -> BatchTraffic {
         try read { db in
+            let ids = try JobIDs.range(db, batchID: batchID)
             let row = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT COUNT(*) AS n, MIN(attempt.started_at) AS first, MAX(attempt.finished_at) AS last
                     FROM attempt JOIN job ON job.id = attempt.job_id
-                    WHERE job.batch_id = ?
-                    """, arguments: [batchID])
+                    WHERE job.id BETWEEN ? AND ?
+                    """, arguments: [ids.low, ids.high])
             return BatchTraffic(requests: row?["n"] ?? 0, firstRequestAt: row?["first"], lastAnswerAt: row?["last"])
         }
     }
@@ -79,8 +85,8 @@ extension QueueStore {
                 db,
                 sql: """
                     SELECT attempt.failure_class, attempt.http_status FROM attempt JOIN job ON job.id = attempt.job_id
-                    WHERE job.batch_id = ? AND job.row = ? ORDER BY attempt.id
-                    """, arguments: [batchID, row]
+                    WHERE job.id = ? ORDER BY attempt.id
+                    """, arguments: [try JobIDs.range(db, batchID: batchID).low | Int64(row)]
             ).map { ($0["failure_class"], $0["http_status"]) }
         }
     }

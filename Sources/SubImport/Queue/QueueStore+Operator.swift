@@ -4,9 +4,11 @@ extension QueueStore {
     /// Rows of a batch that ended `failed`, by row number.
     public func failedRows(batchID: String) throws -> Set<Int> {
         try read { db in
-            Set(
+            let ids = try JobIDs.range(db, batchID: batchID)
+            return Set(
                 try Int.fetchAll(
-                    db, sql: "SELECT row FROM job WHERE batch_id = ? AND state = 'failed'", arguments: [batchID]))
+                    db, sql: "SELECT row FROM job WHERE id BETWEEN ? AND ? AND state = 'failed'",
+                    arguments: [ids.low, ids.high]))
         }
     }
 
@@ -17,23 +19,25 @@ extension QueueStore {
     public func retry(batchID: String, secrets: [Int: String]) throws -> (requeued: Int, skipped: Int) {
         try write { db in
             let time = now()
-            let restore = try db.cachedStatement(
-                sql: "UPDATE job SET secret = ? WHERE batch_id = ? AND row = ? AND state = 'failed'")
-            for (row, secret) in secrets { try restore.execute(arguments: [secret, batchID, row]) }
+            let ids = try JobIDs.range(db, batchID: batchID)
+            let restore = try db.cachedStatement(sql: "UPDATE job SET secret = ? WHERE id = ? AND state = 'failed'")
+            for (row, secret) in secrets { try restore.execute(arguments: [secret, ids.low | Int64(row)]) }
             let skipped =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM job WHERE batch_id = ? AND state = 'failed' AND secret IS NULL",
-                    arguments: [batchID]) ?? 0
+                    db,
+                    sql: "SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND state = 'failed' AND secret IS NULL",
+                    arguments: [ids.low, ids.high]) ?? 0
             try db.execute(
                 sql: """
                     UPDATE job SET state = 'queued', failures = 0, run_at = ?, error_code = NULL,
                         error_message = NULL, updated_at = ?
-                    WHERE batch_id = ? AND state = 'failed' AND secret IS NOT NULL
-                    """, arguments: [time, time, batchID])
+                    WHERE id BETWEEN ? AND ? AND state = 'failed' AND secret IS NOT NULL
+                    """, arguments: [time, time, ids.low, ids.high])
             let requeued = db.changesCount
             try db.execute(
-                sql: "UPDATE job SET failures = 0, run_at = ? WHERE batch_id = ? AND state IN ('queued', 'retrying')",
-                arguments: [time, batchID])
+                sql:
+                    "UPDATE job SET failures = 0, run_at = ? WHERE id BETWEEN ? AND ? AND state IN ('queued', 'retrying')",
+                arguments: [time, ids.low, ids.high])
             try db.execute(
                 sql: """
                     UPDATE batch SET unsettled = unsettled + ?,
@@ -50,11 +54,12 @@ extension QueueStore {
     public func cancel(batchID: String) throws -> Int {
         try write { db in
             let time = now()
+            let ids = try JobIDs.range(db, batchID: batchID)
             try db.execute(
                 sql: """
                     UPDATE job SET state = 'cancelled', secret = NULL, updated_at = ?
-                    WHERE batch_id = ? AND state IN ('queued', 'retrying')
-                    """, arguments: [time, batchID])
+                    WHERE id BETWEEN ? AND ? AND state IN ('queued', 'retrying')
+                    """, arguments: [time, ids.low, ids.high])
             let cancelled = db.changesCount
             try db.execute(
                 sql: """
