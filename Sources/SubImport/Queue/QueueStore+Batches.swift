@@ -24,13 +24,6 @@ public struct BatchIdentity: Sendable, Equatable {
 }
 
 extension QueueStore {
-    /// The batch with this identity, if the content was seen before for this account.
-    public func batch(identity: BatchIdentity) throws -> Batch? {
-        try read { db in
-            try Batch.fetchOne(db, sql: "SELECT * FROM batch WHERE identity = ?", arguments: [identity.key])
-        }
-    }
-
     /// The batch with this id (or unique id prefix).
     public func batch(id: String) throws -> Batch? {
         try read { db in

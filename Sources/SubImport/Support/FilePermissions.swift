@@ -17,11 +17,6 @@ public enum FilePermissions {
         }
     }
 
-    /// Creates `path` (and its parents) if needed; leaves the mode of an existing folder alone.
-    public static func makeDirectory(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
     /// Sets mode 0600 on an existing file; a missing file is not an error.
     public static func restrictFile(_ path: String) {
         _ = chmod(path, 0o600)

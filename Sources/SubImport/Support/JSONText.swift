@@ -12,20 +12,6 @@ public enum JSONText {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Encodes ordered string pairs as a JSON object, keeping their order.
-    public static func object(_ pairs: [(String, String)]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(128)
-        for (index, (key, value)) in pairs.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendQuoted(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            appendQuoted(value, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Appends `value` as a JSON string literal to `out` (UTF-8 bytes).
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -95,18 +81,5 @@ public enum JSONText {
         guard let data = text.data(using: .utf8), let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
         else { return [] }
         return values.compactMap { $0 as? String }
-    }
-
-    /// Decodes a JSON object whose values are all strings, as written by `object(_:)`.
-    /// Returns an empty dictionary for text that is not such an object.
-    public static func stringDictionary(_ text: String) -> [String: String] {
-        guard let data = text.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return [:] }
-        var result: [String: String] = [:]
-        for (key, value) in object {
-            if let string = value as? String { result[key] = string }
-        }
-        return result
     }
 }

@@ -5,8 +5,6 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     case unreadableFile(path: String, reason: String)
     /// Required credentials are not in the environment.
     case missingCredentials(String)
-    /// Bad usage: an option or argument that cannot work.
-    case usage(String)
     /// A batch id that is not in the queue.
     case unknownBatch(String)
     /// File-system failure.
@@ -16,7 +14,6 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .unreadableFile(let path, let reason): return "\(path): \(reason)"
         case .missingCredentials(let message): return message
-        case .usage(let message): return message
         case .unknownBatch(let id): return "no batch \(id) in the queue (see `subimport status`)"
         case .io(let message): return message
         }
