@@ -19,8 +19,6 @@ struct StatusCommand: ParsableCommand {
             let counts = try store.statusCounts(batchID: batch.id)
             let pending = try store.pendingDetail(batchID: batch.id)
             if json {
-                let countsJSON = JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }
-                    .joined(separator: ", ")
                 let pendingJSON = ["queued", "running", "retrying"].map {
                     "\(JSONText.quote($0)): \(pending.byState[$0] ?? 0)"
                 }.joined(separator: ", ")
@@ -29,7 +27,8 @@ struct StatusCommand: ParsableCommand {
                     "{\"batch_id\": \(JSONText.quote(batch.id)), \"file\": \(JSONText.quote(batch.fileName)), "
                         + "\"provider\": \(JSONText.quote(batch.provider)), \"account\": \(JSONText.quote(batch.account)), "
                         + "\"state\": \(JSONText.quote(batch.state.rawValue)), \"rows\": \(batch.totalRows), "
-                        + "\"counts\": {\(countsJSON)}, \"pending\": {\(pendingJSON)}, \"next_retry_at\": \(next)}")
+                        + "\"counts\": \(ReportWriter.countsJSON(counts)), \"pending\": {\(pendingJSON)}, \"next_retry_at\": \(next)}"
+                )
             } else {
                 let summary = JobState.reportStatuses.compactMap { status in
                     (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil

@@ -17,13 +17,6 @@ public struct ImportRow: Sendable, Equatable {
         self.secret = secret
     }
 
-    /// A row from a dictionary of values (tests, callers outside ingest).
-    public init(values: [String: String], secret: String?) {
-        names = values.keys.sorted()
-        cells = names.map { values[$0] }
-        self.secret = secret
-    }
-
     /// The value of `column`, or nil when the cell is empty or the column absent.
     public subscript(_ column: String) -> String? {
         // Column names mostly differ in length: comparing lengths first skips most string compares.
@@ -32,13 +25,6 @@ public struct ImportRow: Sendable, Equatable {
             return cells[index]
         }
         return nil
-    }
-
-    /// Non-secret values by column name (empty cells are absent).
-    public var values: [String: String] {
-        var result: [String: String] = [:]
-        for (name, cell) in zip(names, cells) { if let cell { result[name] = cell } }
-        return result
     }
 }
 

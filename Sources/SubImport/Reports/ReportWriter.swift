@@ -61,6 +61,12 @@ public struct ReportWriter: Sendable {
             csvPath: base + ".csv", jsonPath: base + ".json", counts: counts, complete: (counts["pending"] ?? 0) == 0)
     }
 
+    /// Row counts per report status as a JSON object, every status present, in the order
+    /// summaries list them (the report summary and `status --json` share it).
+    public static func countsJSON(_ counts: [String: Int]) -> String {
+        "{" + JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }.joined(separator: ", ") + "}"
+    }
+
     /// The report cells of one job, in `csvColumns` order (nil = empty).
     static func cells(of job: JobRecord) -> [String?] {
         [
@@ -76,8 +82,6 @@ public struct ReportWriter: Sendable {
         func date(_ value: Timestamp?) -> String {
             value.map { JSONText.quote(formatter.string(from: Date(timeIntervalSince1970: $0))) } ?? "null"
         }
-        let countsJSON = JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }
-            .joined(separator: ", ")
         let duration: String
         if let started = batch.startedAt {
             duration = String(format: "%.3f", (batch.finishedAt ?? now()) - started)
@@ -90,7 +94,7 @@ public struct ReportWriter: Sendable {
             ("mode", JSONText.quote(batch.mode)), ("encoding", JSONText.quote(batch.encoding)),
             ("notes", JSONText.quote(batch.notes)), ("rows", String(batch.totalRows)),
             ("complete", (counts["pending"] ?? 0) == 0 ? "true" : "false"), ("started", date(batch.startedAt)),
-            ("finished", date(batch.finishedAt)), ("counts", "{\(countsJSON)}"), ("duration_seconds", duration),
+            ("finished", date(batch.finishedAt)), ("counts", Self.countsJSON(counts)), ("duration_seconds", duration),
             ("requests", String(traffic.requests)),
             ("achieved_rate", String(format: "%.3f", traffic.achievedRate)),
         ]
