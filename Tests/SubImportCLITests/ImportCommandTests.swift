@@ -78,7 +78,7 @@ import Testing
     @Test func quotaExitsThreeThenFinishesOnceRaised() async throws {
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let file = folder.write("many.csv", validRows(25))
-        let env = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
+        let env = sandboxCredentials
         let first = try await CLI.run(
             ["import", file, "--base-url", sandbox.baseURL] + stateArguments, environment: env)
         #expect(first.status == 3)
@@ -98,7 +98,7 @@ import Testing
     @Test func enqueueThenWorkThenStatusAndReport() async throws {
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let file = folder.write("queued.csv", validRows(3))
-        let env = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
+        let env = sandboxCredentials
         let common = ["--base-url", sandbox.baseURL] + stateArguments
         let enqueue = try await CLI.run(["enqueue", file] + common, environment: env)
         #expect(enqueue.status == 0, "\(enqueue.stderr)")
@@ -118,12 +118,9 @@ import Testing
     }
 
     @Test func killedMidBatchResumesWithEveryRowOnce() async throws {
-        var configuration = SandboxConfiguration()
-        configuration.latencyMs = 50
-        configuration.quota = 0
-        let sandbox = try await SandboxServer.start(configuration)
+        let sandbox = try await slowSandbox(latencyMs: 50)
         let file = folder.write("crash.csv", validRows(60))
-        let env = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
+        let env = sandboxCredentials
         let arguments =
             ["import", file, "--base-url", sandbox.baseURL, "--concurrency", "4", "--rate", "0"]
             + stateArguments

@@ -24,12 +24,9 @@ import Testing
     }
 
     @Test func sigintFinishesInFlightRequestsKeepsTheRestPendingAndResumes() async throws {
-        var configuration = SandboxConfiguration()
-        configuration.latencyMs = 30
-        configuration.quota = 0
-        let sandbox = try await SandboxServer.start(configuration)
+        let sandbox = try await slowSandbox(latencyMs: 30)
         let file = folder.write("slow.csv", validRows(30))
-        let env = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
+        let env = sandboxCredentials
         let arguments =
             ["import", file, "--base-url", sandbox.baseURL, "--rate", "20", "--concurrency", "2"] + stateArguments
         let run = try CLI.Running(arguments, environment: env)
@@ -55,7 +52,7 @@ import Testing
         let output = try await CLI.run(
             ["import", file, "--base-url", sandbox.baseURL, "--rate", "8", "--burst", "1", "--progress-every", "0.2"]
                 + stateArguments,
-            environment: ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"])
+            environment: sandboxCredentials)
         #expect(output.status == 0)
         let lines = output.stderr.components(separatedBy: "\n").filter { $0.contains("rows settled") }
         #expect(lines.count >= 2, "\(output.stderr)")

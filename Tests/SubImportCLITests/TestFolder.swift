@@ -1,4 +1,5 @@
 import Foundation
+import SubImportSandbox
 
 /// A fresh temporary folder for one test.
 final class TestFolder: @unchecked Sendable {
@@ -19,6 +20,18 @@ final class TestFolder: @unchecked Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Master credentials the default sandbox accepts (any non-empty pair).
+let sandboxCredentials = ["OCTOPUSH_API_LOGIN": "master@example.com", "OCTOPUSH_API_KEY": "k"]
+
+/// A sandbox with `latencyMs` per answer and no quota, for runs that must still be in flight
+/// when a test interrupts them.
+func slowSandbox(latencyMs: Int) async throws -> SandboxServer {
+    var configuration = SandboxConfiguration()
+    configuration.latencyMs = latencyMs
+    configuration.quota = 0
+    return try await SandboxServer.start(configuration)
 }
 
 /// `count` valid, distinct Octopush rows with a header.
