@@ -28,8 +28,13 @@ public struct SandboxConfiguration: Sendable, Equatable {
     /// Probability in `0...1` that a create/edit request that would succeed IS carried out, but
     /// is then answered `502 Bad Gateway` or with a dropped connection (no response), half each.
     public var ambiguousRate: Double = 0
+    /// Share in `0...1` of the ambiguous faults that drop the connection (the rest answer 502).
+    public var ambiguousDropShare: Double = 0.5
     /// Value of the `Retry-After` header (seconds) sent with injected 429 answers.
     public var retryAfterSeconds: Int = 1
+    /// Answer SMSPartner business errors (codes 1–13) with HTTP 200 and `"success": false`, as
+    /// the real API sometimes does, instead of a 4xx status.
+    public var smspartnerErrorsWithHTTP200 = false
     /// Seed of the fault decisions: the same seed and the same requests give the same faults,
     /// whatever the order or concurrency of the requests.
     public var seed: UInt64 = 1
@@ -46,7 +51,9 @@ public struct SandboxConfiguration: Sendable, Equatable {
         failRate: Double = 0,
         throttleRate: Double = 0,
         ambiguousRate: Double = 0,
+        ambiguousDropShare: Double = 0.5,
         retryAfterSeconds: Int = 1,
+        smspartnerErrorsWithHTTP200: Bool = false,
         seed: UInt64 = 1
     ) {
         self.host = host
@@ -59,7 +66,9 @@ public struct SandboxConfiguration: Sendable, Equatable {
         self.failRate = failRate
         self.throttleRate = throttleRate
         self.ambiguousRate = ambiguousRate
+        self.ambiguousDropShare = ambiguousDropShare
         self.retryAfterSeconds = retryAfterSeconds
+        self.smspartnerErrorsWithHTTP200 = smspartnerErrorsWithHTTP200
         self.seed = seed
     }
 }

@@ -20,7 +20,8 @@ public enum SandboxFault: String, Sendable, Equatable, CaseIterable {
 /// same (endpoint, identity) was seen before, so a retry of a throttled row gets a fresh draw.
 ///
 /// The rates are applied in order: throttle, then fail, then ambiguous (each with its own
-/// independent draw); an ambiguous outcome is a 502 or a dropped connection, half each.
+/// independent draw); an ambiguous outcome is a dropped connection with probability
+/// `ambiguousDropShare` (half by default), a 502 otherwise.
 ///
 /// The server asks for a decision for each request that passed authentication on these
 /// endpoints, with these identities (the body's values as sent, read as text; absent = empty):
@@ -44,13 +45,19 @@ public struct SandboxFaultInjector: Sendable, Equatable {
     public var failRate: Double
     /// Probability of an ambiguous outcome (when neither throttled nor failed).
     public var ambiguousRate: Double
+    /// Share of the ambiguous outcomes that are ``SandboxFault/ambiguousDrop`` (the rest are 502s).
+    public var ambiguousDropShare: Double
 
     /// Creates an injector; rates are probabilities in `0...1` (values outside are clamped).
-    public init(seed: UInt64, throttleRate: Double = 0, failRate: Double = 0, ambiguousRate: Double = 0) {
+    public init(
+        seed: UInt64, throttleRate: Double = 0, failRate: Double = 0, ambiguousRate: Double = 0,
+        ambiguousDropShare: Double = 0.5
+    ) {
         self.seed = seed
         self.throttleRate = throttleRate
         self.failRate = failRate
         self.ambiguousRate = ambiguousRate
+        self.ambiguousDropShare = ambiguousDropShare
     }
 
     /// The injector configured by `configuration`.
@@ -59,7 +66,8 @@ public struct SandboxFaultInjector: Sendable, Equatable {
             seed: configuration.seed,
             throttleRate: configuration.throttleRate,
             failRate: configuration.failRate,
-            ambiguousRate: configuration.ambiguousRate
+            ambiguousRate: configuration.ambiguousRate,
+            ambiguousDropShare: configuration.ambiguousDropShare
         )
     }
 
@@ -78,7 +86,7 @@ public struct SandboxFaultInjector: Sendable, Equatable {
         }
         if draw(1) < throttleRate { return .throttle }
         if draw(2) < failRate { return .fail }
-        if draw(3) < ambiguousRate { return draw(4) < 0.5 ? .ambiguousBadGateway : .ambiguousDrop }
+        if draw(3) < ambiguousRate { return draw(4) < 1 - ambiguousDropShare ? .ambiguousBadGateway : .ambiguousDrop }
         return .none
     }
 

@@ -44,6 +44,15 @@ enum SandboxReply: Sendable {
         )
     }
 
+    /// The same reply with a business error's 4xx status (other than 404 and 429) replaced by
+    /// 200, its body untouched: SMSPartner's habit of answering `{"success": false, ...}` with 200.
+    func businessErrorAsHTTP200() -> SandboxReply {
+        guard case .json(let status, let body, let headers) = self, (400..<500).contains(status),
+            status != 404, status != 429
+        else { return self }
+        return .json(status: 200, body: body, headers: headers)
+    }
+
     /// The Hummingbird response of a `.json` reply (`nil` for `.drop`).
     func response() -> Response? {
         let status: Int

@@ -64,12 +64,14 @@ struct SandboxResponder: HTTPResponder {
             }
         }
         if segments.starts(with: ["v1", "subaccount"]), segments.count == 3 {
+            let reply: SandboxReply
             switch (request.method, segments[2]) {
-            case ("POST", "create"): return smspartner.create(request)
-            case ("GET", "list"): return smspartner.list(request)
-            case ("DELETE", "remove"): return smspartner.remove(request)
-            default: return .smspartner(.routeNotFound)
+            case ("POST", "create"): reply = smspartner.create(request)
+            case ("GET", "list"): reply = smspartner.list(request)
+            case ("DELETE", "remove"): reply = smspartner.remove(request)
+            default: reply = .smspartner(.routeNotFound)
             }
+            return environment.configuration.smspartnerErrorsWithHTTP200 ? reply.businessErrorAsHTTP200() : reply
         }
         return .octopush(.routeNotFound)
     }

@@ -7,8 +7,22 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Provider: \(ProviderRegistry.all.map(\.name).joined(separator: "|")).")
     var provider = "octopush"
 
-    @Option(help: "Import mode: create (new sub-accounts).")
+    @Option(
+        help:
+            "Import mode: create (new sub-accounts) or update (existing ones, named by an api_login column; Octopush).")
     var mode = "create"
+
+    @Option(
+        name: .customLong("smspartner-type"),
+        help: "SMSPartner sub-account type for rows without one: simple|advanced (same as --default type=…).")
+    var smspartnerType: String?
+
+    @Option(
+        name: .customLong("default"),
+        help: ArgumentHelp(
+            "Value for a column left empty or absent in the CSV, as COLUMN=VALUE (repeatable).",
+            valueName: "column=value"))
+    var defaults: [String] = []
 
     @Option(name: .customLong("base-url"), help: "Provider API scheme, host and port (documented paths are appended).")
     var baseURL: String?
@@ -62,6 +76,24 @@ struct CommonOptions: ParsableArguments {
         guard let mode = ImportMode(rawValue: mode), providerDefinition.modes.contains(mode) else {
             throw ValidationError("provider \(provider) does not support --mode \(mode)")
         }
+        if smspartnerType != nil {
+            guard provider.lowercased() == "smspartner" else {
+                throw ValidationError("--smspartner-type is for --provider smspartner")
+            }
+            guard let type = smspartnerType, ["simple", "advanced"].contains(type.lowercased()) else {
+                throw ValidationError("--smspartner-type must be simple or advanced (got \(smspartnerType ?? ""))")
+            }
+        }
+        for entry in defaults {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--default takes COLUMN=VALUE (got \(entry))")
+            }
+        }
+        do {
+            _ = try providerDefinition.columns(mode: importMode).withDefaults(columnDefaults)
+        } catch {
+            throw ValidationError("--default: \(error)")
+        }
         if let baseURL {
             guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
                 url.host != nil, url.path.isEmpty || url.path == "/"
@@ -82,6 +114,22 @@ struct CommonOptions: ParsableArguments {
 
     var providerDefinition: any ProviderDefinition { ProviderRegistry.named(provider)! }
     var importMode: ImportMode { ImportMode(rawValue: mode) ?? .create }
+
+    /// `--default` values by canonical column name (aliases resolved), `--smspartner-type` as `type`.
+    var columnDefaults: [String: String] {
+        let schema = providerDefinition.columns(mode: importMode)
+        var result: [String: String] = [:]
+        for entry in defaults {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            let key = ColumnSchema.normalize(String(entry[..<equals]))
+            let name =
+                schema.columns.first { ColumnSchema.normalize($0.name) == key || $0.aliases.contains(key) }?.name
+                ?? key
+            result[name] = String(entry[entry.index(after: equals)...])
+        }
+        if let smspartnerType { result["type"] = smspartnerType.lowercased() }
+        return result
+    }
 
     var workOptions: WorkOptions {
         WorkOptions(

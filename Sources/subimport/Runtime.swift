@@ -40,7 +40,7 @@ final class Runtime: @unchecked Sendable {
             } else {
                 credentials =
                     (try? provider.credentials(environment: environment))
-                    ?? ProviderCredentials(login: environment["OCTOPUSH_API_LOGIN"], key: "")
+                    ?? ProviderCredentials(login: provider.accountLogin(environment: environment), key: "")
             }
             account = ProviderAccount(
                 provider: provider, baseURL: common.baseURL ?? provider.defaultBaseURL, credentials: credentials,
@@ -49,7 +49,8 @@ final class Runtime: @unchecked Sendable {
         let session = try ImportSession(
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
-            mode: common.importMode, options: common.workOptions, logger: logger)
+            mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
+            logger: logger)
         return Runtime(session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery)
     }
 

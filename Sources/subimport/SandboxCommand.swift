@@ -36,6 +36,16 @@ struct SandboxCommand: AsyncParsableCommand {
         help: "Share of creates that create the account, then answer 502 or drop the connection.")
     var ambiguousRate = 0.0
 
+    @Option(
+        name: .customLong("ambiguous-drop-share"),
+        help: "Share of the ambiguous faults that drop the connection (the rest answer 502).")
+    var ambiguousDropShare = 0.5
+
+    @Flag(
+        name: .customLong("smspartner-http-200-errors"),
+        help: "Answer SMSPartner business errors with HTTP 200 and success:false, as the real API sometimes does.")
+    var smspartnerHTTP200Errors = false
+
     @Option(name: .customLong("retry-after"), help: "Seconds announced in Retry-After on 429.")
     var retryAfter = 1
 
@@ -56,6 +66,8 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.failRate = failRate
         configuration.throttleRate = throttleRate
         configuration.ambiguousRate = ambiguousRate
+        configuration.ambiguousDropShare = ambiguousDropShare
+        configuration.smspartnerErrorsWithHTTP200 = smspartnerHTTP200Errors
         configuration.retryAfterSeconds = retryAfter
         configuration.seed = seed
         let server = try await SandboxServer.start(configuration, logger: makeLogger(level: logLevel))

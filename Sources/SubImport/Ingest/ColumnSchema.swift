@@ -11,6 +11,8 @@ public struct ColumnSchema: Sendable {
         public var required: Bool
         /// The column holds a secret (a password): stored apart and erased when settled.
         public var isSecret: Bool
+        /// The value of an empty or absent cell (`--default`, `--smspartner-type`).
+        public var defaultValue: String?
 
         public init(_ name: String, aliases: [String] = [], required: Bool = false, isSecret: Bool = false) {
             self.name = name
@@ -23,6 +25,22 @@ public struct ColumnSchema: Sendable {
     public var columns: [Column]
 
     public init(_ columns: [Column]) { self.columns = columns }
+
+    /// The schema with `defaults` (canonical column name → value) filling empty or absent
+    /// cells; a column with a default need not be in the header. Throws `invalidDefault` for a
+    /// name that is not a non-secret column of the schema.
+    public func withDefaults(_ defaults: [String: String]) throws -> ColumnSchema {
+        var schema = self
+        for (name, value) in defaults {
+            guard let index = columns.firstIndex(where: { $0.name == name && !$0.isSecret }) else {
+                throw SubImportError.invalidDefault(
+                    "no column \(name) to give a default to (columns: \(columns.filter { !$0.isSecret }.map(\.name).joined(separator: ", ")))"
+                )
+            }
+            schema.columns[index].defaultValue = value
+        }
+        return schema
+    }
 
     /// Reduces a header cell to its comparable form: `First-Name ` → `first_name`.
     public static func normalize(_ header: String) -> String {
@@ -64,7 +82,16 @@ public struct ColumnSchema: Sendable {
             seen[columnIndex] = cellIndex
             positions[cellIndex] = columnIndex
         }
-        let missing = columns.enumerated().filter { $0.element.required && seen[$0.offset] == nil }.map {
+        if seen.isEmpty {
+            throw SubImportError.unreadableFile(
+                path: path,
+                reason:
+                    "line 1: no known column in the header row (header has: \(header.joined(separator: ", ")); expected columns such as \(columns.prefix(4).map(\.name).joined(separator: ", ")))"
+            )
+        }
+        let missing = columns.enumerated().filter {
+            $0.element.required && $0.element.defaultValue == nil && seen[$0.offset] == nil
+        }.map {
             $0.element.name
         }
         if !missing.isEmpty {
@@ -90,6 +117,8 @@ public struct HeaderMapping: Sendable {
     public let ignored: [String]
     /// For each schema column, its slot in `names` (nil for the secret column).
     let cellIndex: [Int?]
+    /// The cells of a row before its record is read: the columns' defaults, in `names` order.
+    let defaultCells: [String?]
 
     init(schema: ColumnSchema, names: [String], positions: [Int?], ignored: [String]) {
         self.schema = schema
@@ -107,11 +136,12 @@ public struct HeaderMapping: Sendable {
             }
         }
         cellIndex = slots
+        defaultCells = schema.columns.filter { !$0.isSecret }.map(\.defaultValue)
     }
 
     /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
     public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
-        var cells: [String?] = Array(repeating: nil, count: names.count)
+        var cells = defaultCells
         var secret: String?
         for (position, field) in fields.enumerated() {
             guard position < positions.count else {

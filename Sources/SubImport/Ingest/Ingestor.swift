@@ -13,19 +13,26 @@ public struct Ingestor: Sendable {
     public let provider: any ProviderDefinition
     public let mode: ImportMode
     public let account: String
+    /// Values of empty or absent cells, by canonical column name.
+    public let defaults: [String: String]
     /// Rows written per transaction.
     public var chunkSize = 5_000
 
-    public init(store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String) {
+    public init(
+        store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String,
+        defaults: [String: String] = [:]
+    ) {
         self.store = store
         self.provider = provider
         self.mode = mode
         self.account = account
+        self.defaults = defaults
     }
 
     /// Ingests the file at `path`. Throws `unreadableFile` when the file cannot be read as CSV at
     /// all (missing, binary, no header, missing required columns); no batch is left behind then.
     public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
+        let schema = try provider.columns(mode: mode).withDefaults(defaults)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw SubImportError.unreadableFile(path: path, reason: "no such file")
@@ -36,7 +43,9 @@ public struct Ingestor: Sendable {
             throw SubImportError.unreadableFile(
                 path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")
         }
-        let identity = BatchIdentity(sha256: sha, provider: provider.name, mode: mode.rawValue, account: account)
+        let identity = BatchIdentity(
+            sha256: sha, provider: provider.name, mode: mode.rawValue, account: account,
+            defaults: defaults.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         let fileName = (path as NSString).lastPathComponent
         let batchID: String
         switch try store.beginIngest(
@@ -51,7 +60,7 @@ public struct Ingestor: Sendable {
             batchID = id
         }
         do {
-            let summary = try readRows(path: path, batchID: batchID, progress: progress)
+            let summary = try readRows(path: path, schema: schema, batchID: batchID, progress: progress)
             return summary
         } catch {
             try? store.abandonIngest(batchID: batchID)
@@ -59,8 +68,9 @@ public struct Ingestor: Sendable {
         }
     }
 
-    private func readRows(path: String, batchID: String, progress: ((Int) -> Void)?) throws -> IngestSummary {
-        let schema = provider.columns(mode: mode)
+    private func readRows(path: String, schema: ColumnSchema, batchID: String, progress: ((Int) -> Void)?) throws
+        -> IngestSummary
+    {
         let rows = try DataRowReader(path: path, schema: schema)
         let writer = ChunkWriter(store: store, batchID: batchID)
         // On an error, let the writer drain before the caller abandons the batch.

@@ -1,43 +1,64 @@
 import Foundation
 
-/// Sends rows to the Octopush v1 API exactly as its reference pages show: JSON body with the
-/// `callbacks` object, `api-login` / `api-key` headers, `201 {"api_key", "api_login"}` on success,
-/// `{"code", "message"}` bodies on errors.
+/// Sends rows to the Octopush v1 API exactly as its reference pages show: JSON bodies with the
+/// `callbacks` object, `api-login` / `api-key` headers; create answers `201 {"api_key",
+/// "api_login"}`, edit answers any 2xx; errors are `{"code", "message"}` bodies.
 struct OctopushClient: ProviderClient {
-    let baseURL: String
-    let credentials: ProviderCredentials
-    let transport: HTTPTransport
+    let connection: ProviderConnection
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
-        let url = baseURL.trimmingSuffix("/") + "/v1/public/subaccount/create"
-        let body = Self.createBody(fields: job.fields, password: job.secret)
-        let headers = [
-            ("Content-Type", "application/json"), ("Accept", "application/json"), ("cache-control", "no-cache"),
-            ("api-login", credentials.login ?? ""), ("api-key", credentials.key),
-        ]
-        switch transport.send(method: "POST", url: url, headers: headers, body: body) {
-        case .failure(let failure):
-            return .transport(requestSent: failure.requestSent, message: failure.message)
+        if job.mode == ImportMode.update.rawValue {
+            return update(job)
+        }
+        return create(job)
+    }
+
+    /// `POST /v1/public/subaccount/create`.
+    private func create(_ job: ClaimedJob) -> ProviderAnswer {
+        switch exchange(
+            "POST", "/v1/public/subaccount/create", body: Self.body(fields: job.fields, password: job.secret))
+        {
+        case .failure(let failure): return failure.answer
         case .success(let answer):
-            let json = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any] ?? [:]
-            if (200..<300).contains(answer.status) {
-                guard let key = json["api_key"] as? String, let login = json["api_login"] as? String else {
-                    return .error(
-                        status: answer.status, code: nil, message: "created, but the answer has no api_key/api_login",
-                        retryAfter: nil)
-                }
-                return .created(apiLogin: login, apiKey: key)
+            guard answer.isSuccessStatus else { return answer.error() }
+            guard let key = answer.object["api_key"] as? String, let login = answer.object["api_login"] as? String
+            else {
+                return .error(
+                    status: answer.status, code: nil, message: "created, but the answer has no api_key/api_login",
+                    retryAfter: nil)
             }
-            return .error(
-                status: answer.status, code: (json["code"]).map { "\($0)" },
-                message: (json["message"] as? String) ?? "HTTP \(answer.status)",
-                retryAfter: answer.header("Retry-After").flatMap { RetryAfter.seconds(from: $0) })
+            return .created(apiLogin: login, apiKey: key)
         }
     }
 
-    /// The create request body: the row's fields, the password, and the callback fields grouped
-    /// in the `callbacks` object. Absent fields are not sent.
-    static func createBody(fields: [String: String], password: String?) -> [UInt8] {
+    /// `PATCH /v1/public/subaccount/{api_login}/edit` with only the row's non-empty fields.
+    private func update(_ job: ClaimedJob) -> ProviderAnswer {
+        let login = job.fields[OctopushProvider.loginColumn] ?? ""
+        var pathAllowed = CharacterSet.urlPathAllowed
+        pathAllowed.remove("/")
+        let segment = login.addingPercentEncoding(withAllowedCharacters: pathAllowed) ?? login
+        switch exchange(
+            "PATCH", "/v1/public/subaccount/\(segment)/edit", body: Self.body(fields: job.fields, password: job.secret))
+        {
+        case .failure(let failure): return failure.answer
+        case .success(let answer): return answer.isSuccessStatus ? .updated : answer.error()
+        }
+    }
+
+    private func exchange(_ method: String, _ path: String, body: [String: Any]) -> Result<
+        JSONAnswer, ProviderAnswerFailure
+    > {
+        JSONExchange.send(
+            connection.transport, method: method, url: connection.url(path),
+            headers: [
+                ("cache-control", "no-cache"), ("api-login", connection.credentials.login ?? ""),
+                ("api-key", connection.credentials.key),
+            ], body: body)
+    }
+
+    /// A create or edit body: the row's account fields, the password, and the callback fields
+    /// grouped in the `callbacks` object. Absent (empty) fields are not sent.
+    static func body(fields: [String: String], password: String?) -> [String: Any] {
         var object: [String: Any] = [:]
         for key in ["first_name", "last_name", "company_name"] { if let value = fields[key] { object[key] = value } }
         if let password { object["password"] = password }
@@ -46,8 +67,7 @@ struct OctopushClient: ProviderClient {
             if let value = fields[key] { callbacks[key] = value }
         }
         if !callbacks.isEmpty { object["callbacks"] = callbacks }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Array(data)
+        return object
     }
 }
 

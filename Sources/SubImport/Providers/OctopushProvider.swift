@@ -10,7 +10,7 @@ public struct OctopushProvider: ProviderDefinition {
     /// 101 bad credentials, 150 the sub-account quota is reached (the sandbox's codes; Octopush
     /// answers 401/403 for these, which are fatal anyway).
     public let fatalErrorCodes: Set<String> = ["101", "150"]
-    public let modes: [ImportMode] = [.create]
+    public let modes: [ImportMode] = [.create, .update]
 
     /// The callback fields of the `callbacks` object, current and legacy names.
     static let callbackColumns = [
@@ -18,30 +18,57 @@ public struct OctopushProvider: ProviderDefinition {
         "callback_url_for_inbounds", "callback_url_for_sms_deliveries", "callback_url_for_voice_sms_deliveries",
     ]
 
+    /// The column naming the sub-account to change in update mode.
+    static let loginColumn = "api_login"
+
     public func columns(mode: ImportMode) -> ColumnSchema {
-        ColumnSchema(
-            [
+        let creating = mode == .create
+        var columns: [ColumnSchema.Column] = [
+            .init(
+                "first_name", aliases: ["firstname", "first", "given_name", "prenom", "forename"], required: creating),
+            .init("last_name", aliases: ["lastname", "last", "surname", "family_name", "nom"], required: creating),
+            .init("password", aliases: ["pass", "pwd", "mot_de_passe"], required: creating, isSecret: true),
+            .init("company_name", aliases: ["company", "companyname", "organisation", "organization", "societe"]),
+            .init("callback_url_for_deliveries", aliases: ["deliveries_callback", "callback_deliveries"]),
+            .init(
+                "callback_url_for_blacklisted_numbers", aliases: ["blacklist_callback", "callback_blacklisted_numbers"]),
+            .init("callback_url_for_visits", aliases: ["visits_callback", "callback_visits"]),
+            .init("callback_url_for_inbounds", aliases: ["inbounds_callback", "callback_inbounds"]),
+            .init("callback_url_for_sms_deliveries"),
+            .init("callback_url_for_voice_sms_deliveries"),
+            .init("email_for_inbounds", aliases: ["email", "inbound_email", "e_mail"]),
+        ]
+        if mode == .update {
+            columns.insert(
                 .init(
-                    "first_name", aliases: ["firstname", "first", "given_name", "prenom", "forename"], required: true),
-                .init("last_name", aliases: ["lastname", "last", "surname", "family_name", "nom"], required: true),
-                .init("password", aliases: ["pass", "pwd", "mot_de_passe"], required: true, isSecret: true),
-                .init("company_name", aliases: ["company", "companyname", "organisation", "organization", "societe"]),
-                .init("callback_url_for_deliveries", aliases: ["deliveries_callback", "callback_deliveries"]),
-                .init(
-                    "callback_url_for_blacklisted_numbers",
-                    aliases: ["blacklist_callback", "callback_blacklisted_numbers"]),
-                .init("callback_url_for_visits", aliases: ["visits_callback", "callback_visits"]),
-                .init("callback_url_for_inbounds", aliases: ["inbounds_callback", "callback_inbounds"]),
-                .init("callback_url_for_sms_deliveries"),
-                .init("callback_url_for_voice_sms_deliveries"),
-                .init("email_for_inbounds", aliases: ["email", "inbound_email", "e_mail"]),
-            ])
+                    Self.loginColumn, aliases: ["login", "sub_account", "subaccount", "sub_account_login", "apilogin"],
+                    required: true), at: 0)
+        }
+        return ColumnSchema(columns)
     }
 
+    /// Create rows need names and a password; update rows need `api_login` and at least one
+    /// field to change. Every field given must meet the reference page's limits either way.
     public func validate(_ row: ImportRow, mode: ImportMode) -> RowProblem? {
-        if let problem = FieldRules.length(row["first_name"], column: "first_name", 3...30) { return problem }
-        if let problem = FieldRules.length(row["last_name"], column: "last_name", 3...30) { return problem }
-        if let problem = FieldRules.length(row.secret, column: "password", 6...Int.max) { return problem }
+        let creating = mode == .create
+        if !creating {
+            guard row[Self.loginColumn] != nil else {
+                return RowProblem(column: Self.loginColumn, message: "is required to name the sub-account to update")
+            }
+            let changes = row.names.filter { $0 != Self.loginColumn && row[$0] != nil }
+            if changes.isEmpty && row.secret == nil {
+                return RowProblem(column: nil, message: "nothing to update: every field but api_login is empty")
+            }
+        }
+        if let problem = FieldRules.length(row["first_name"], column: "first_name", 3...30, required: creating) {
+            return problem
+        }
+        if let problem = FieldRules.length(row["last_name"], column: "last_name", 3...30, required: creating) {
+            return problem
+        }
+        if let problem = FieldRules.length(row.secret, column: "password", 6...Int.max, required: creating) {
+            return problem
+        }
         if let problem = FieldRules.length(row["company_name"], column: "company_name", 0...100, required: false) {
             return problem
         }
@@ -74,9 +101,11 @@ public struct OctopushProvider: ProviderDefinition {
         ProviderCredentials(login: "sandbox@subimport.local", key: "sandbox")
     }
 
-    public func makeClient(baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport)
-        -> any ProviderClient
-    {
-        OctopushClient(baseURL: baseURL, credentials: credentials, transport: transport)
+    public func accountLogin(environment: [String: String]) -> String? {
+        environment["OCTOPUSH_API_LOGIN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func makeClient(_ connection: ProviderConnection) -> any ProviderClient {
+        OctopushClient(connection: connection)
     }
 }

@@ -2,6 +2,9 @@
 public enum ProviderAnswer: Sendable, Equatable {
     /// A 2xx answer that created the account.
     case created(apiLogin: String, apiKey: String)
+    /// The provider said the account already exists, and a lookup found it: an earlier,
+    /// ambiguous attempt of this row did create it. The row is settled as created.
+    case reconciled(apiLogin: String, apiKey: String)
     /// A 2xx answer to an update.
     case updated
     /// The provider answered with an error: an HTTP status, and the code and message of its body.

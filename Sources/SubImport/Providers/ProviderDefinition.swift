@@ -3,10 +3,16 @@ import AsyncHTTPClient
 /// Whether rows create new sub-accounts or update existing ones.
 public enum ImportMode: String, Sendable, CaseIterable {
     case create, update
+
+    /// Sending the same row twice leaves the provider as sending it once (an update), so an
+    /// ambiguous answer is simply retried: it cannot make a duplicate account.
+    public var repeatsSafely: Bool { self == .update }
 }
 
 /// Everything the engine needs to know about one provider. Adding a provider means one new
-/// file with a type conforming to this protocol, plus its line in `ProviderRegistry.all`.
+/// file with a type conforming to this protocol (and its `ProviderClient`), plus its line in
+/// `ProviderRegistry.all`: columns, validation, credentials, fatal codes and the HTTP exchange
+/// all live behind this protocol, and nothing else in the engine or the CLI names a provider.
 public protocol ProviderDefinition: Sendable {
     /// The name used by `--provider` and stored in batches (`octopush`).
     var name: String { get }
@@ -22,22 +28,46 @@ public protocol ProviderDefinition: Sendable {
     func validate(_ row: ImportRow, mode: ImportMode) -> RowProblem?
     /// Reads the master credentials from the environment; throws `missingCredentials` naming the variables.
     func credentials(environment: [String: String]) throws -> ProviderCredentials
+    /// The non-secret login that names the account, read from the environment, for commands that
+    /// send nothing and so need no key (nil when the provider has no such login).
+    func accountLogin(environment: [String: String]) -> String?
     /// Credentials for the sandbox emulator.
     var sandboxCredentials: ProviderCredentials { get }
-    /// A client that sends rows to `baseURL` with `credentials`.
-    func makeClient(baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport) -> any ProviderClient
+    /// A client that sends rows over `connection`.
+    func makeClient(_ connection: ProviderConnection) -> any ProviderClient
 }
 
 /// Sends rows to one provider account.
 public protocol ProviderClient: Sendable {
-    /// Sends one claimed row and blocks until the provider answers or the request times out.
-    /// Never throws: every failure is an answer.
+    /// Sends one claimed row (in the job's mode) and blocks until the provider answers or the
+    /// request times out. Never throws: every failure is an answer. Any request beyond the first
+    /// (a lookup) waits on the connection's limiter first.
     func send(_ job: ClaimedJob) -> ProviderAnswer
+}
+
+/// What a client needs to reach one provider account.
+public struct ProviderConnection: Sendable {
+    /// Scheme, host and port; the documented paths are appended.
+    public var baseURL: String
+    public var credentials: ProviderCredentials
+    public var transport: HTTPTransport
+    /// The account's shared rate limiter (the worker already waited on it for the first request).
+    public var limiter: TokenBucket
+
+    public init(baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport, limiter: TokenBucket) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+        self.transport = transport
+        self.limiter = limiter
+    }
+
+    /// `baseURL` followed by `path` (which starts with `/`).
+    public func url(_ path: String) -> String { baseURL.trimmingSuffix("/") + path }
 }
 
 /// The providers this build knows.
 public enum ProviderRegistry {
-    public static let all: [any ProviderDefinition] = [OctopushProvider()]
+    public static let all: [any ProviderDefinition] = [OctopushProvider(), SMSPartnerProvider()]
 
     /// The provider called `name`, or nil.
     public static func named(_ name: String) -> (any ProviderDefinition)? {

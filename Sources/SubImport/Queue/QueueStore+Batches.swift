@@ -7,16 +7,20 @@ public struct BatchIdentity: Sendable, Equatable {
     public var provider: String
     public var mode: String
     public var account: String
+    /// The column defaults the rows were read with (`type=simple`), or empty: the same content
+    /// read with other defaults makes other rows.
+    public var defaults: String
 
-    public init(sha256: String, provider: String, mode: String, account: String) {
+    public init(sha256: String, provider: String, mode: String, account: String, defaults: String = "") {
         self.sha256 = sha256
         self.provider = provider
         self.mode = mode
         self.account = account
+        self.defaults = defaults
     }
 
     /// The key stored in `batch.identity`.
-    var key: String { "\(sha256)|\(provider)|\(mode)|\(account)" }
+    var key: String { "\(sha256)|\(provider)|\(mode)|\(account)" + (defaults.isEmpty ? "" : "|\(defaults)") }
 
     /// A short, stable id derived from the identity: the same content for the same account
     /// always gets the same batch id.

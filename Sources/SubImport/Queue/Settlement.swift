@@ -15,6 +15,10 @@ public enum Settlement: Sendable, Equatable {
     public static func possibleDuplicateNote(_ reason: String) -> String {
         "possible duplicate: \(reason)"
     }
+
+    /// The note of a row found to exist after an ambiguous attempt (`ProviderAnswer.reconciled`).
+    public static let reconciledNote = "reconciled after an ambiguous attempt"
+
 }
 
 /// One HTTP attempt, as stored in the `attempt` table.

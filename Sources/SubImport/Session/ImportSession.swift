@@ -9,6 +9,8 @@ public final class ImportSession: @unchecked Sendable {
     public let mode: ImportMode
     public let options: WorkOptions
     public let reportsDirectory: String
+    /// Values of empty or absent cells, by canonical column name, applied at ingest.
+    public let columnDefaults: [String: String]
     let logger: Logger
     let transport: HTTPTransport
     private let lock = NSLock()
@@ -17,28 +19,34 @@ public final class ImportSession: @unchecked Sendable {
 
     public init(
         stateDirectory: String, reportsDirectory: String, account: ProviderAccount, mode: ImportMode,
-        options: WorkOptions, logger: Logger
+        options: WorkOptions, columnDefaults: [String: String] = [:], logger: Logger
     ) throws {
         store = try QueueStore(directory: stateDirectory)
         self.account = account
         self.mode = mode
         self.options = options
         self.reportsDirectory = reportsDirectory
+        self.columnDefaults = columnDefaults
         self.logger = logger
         transport = HTTPTransport(connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
     }
 
     /// Ingests one file (see `Ingestor`).
     public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
-        try Ingestor(store: store, provider: account.provider, mode: mode, account: account.key).ingest(
+        try Ingestor(
+            store: store, provider: account.provider, mode: mode, account: account.key, defaults: columnDefaults
+        ).ingest(
             path: path, progress: progress)
     }
 
     /// Works the given batches (nil: every batch of the account) until they settle, a fatal
     /// answer stops the account, or `requestStop` is called. Blocks the calling thread.
     public func work(batchIDs: [String]?) -> WorkResult {
+        let gate = self.gate
         let client = account.provider.makeClient(
-            baseURL: account.baseURL, credentials: account.credentials, transport: transport)
+            ProviderConnection(
+                baseURL: account.baseURL, credentials: account.credentials, transport: transport,
+                limiter: gate.limiter))
         let pool = WorkerPool(
             store: store, scope: WorkScope(account: account.key, batchIDs: batchIDs), provider: account.provider,
             client: client, gate: gate, options: options, logger: logger)

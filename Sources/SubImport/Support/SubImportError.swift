@@ -9,6 +9,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     case unknownBatch(String)
     /// File-system failure.
     case io(String)
+    /// A column default that names no column of the provider.
+    case invalidDefault(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         case .missingCredentials(let message): return message
         case .unknownBatch(let id): return "no batch \(id) in the queue (see `subimport status`)"
         case .io(let message): return message
+        case .invalidDefault(let message): return message
         }
     }
 }

@@ -2,8 +2,8 @@
 ///
 /// | class       | answers                                                        | the row                          |
 /// |-------------|----------------------------------------------------------------|----------------------------------|
-/// | `created`   | 2xx                                                            | `created` / `updated`            |
-/// | `rejected`  | 400, 404, 409, 422 and other 4xx; provider validation codes    | `failed`, not retried            |
+/// | `created`   | 2xx; an "already exists" reconciled after an ambiguous attempt | `created` / `updated`          |
+/// | `rejected`  | 400, 404, 409, 422 and other 4xx; provider validation codes (also with HTTP 200) | `failed`, not retried |
 /// | `fatal`     | 401, 403, bad credentials, quota reached, master balance       | stays pending; account stops     |
 /// | `notSent`   | connection refused, DNS/TLS failure, 429, 503                  | retried with backoff             |
 /// | `ambiguous` | timeout or reset after sending, 500, 502, 504, other 5xx, crash in flight | retried with a `possible duplicate` note (or `uncertain` with `--no-retry-ambiguous`) |
@@ -29,7 +29,7 @@ public enum FailureClassifier {
     /// stop the whole account; everything else follows the HTTP status.
     public static func classify(_ answer: ProviderAnswer, fatalCodes: Set<String>) -> AnswerDecision {
         switch answer {
-        case .created, .updated:
+        case .created, .reconciled, .updated:
             return AnswerDecision(
                 failureClass: .created, httpStatus: nil, errorCode: nil, message: "", retryAfter: nil, throttled: false)
         case .transport(let requestSent, let message):

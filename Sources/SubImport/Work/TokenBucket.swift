@@ -19,6 +19,7 @@ public final class TokenBucket: @unchecked Sendable {
     private var lastThrottle: Double = 0
     private var pausedUntil: Double = 0
     private var cancelled = false
+    private var reservationCount = 0
 
     /// A bucket of `rate` requests per second (0 = unlimited) holding at most `burst` tokens.
     public init(rate: Double, burst: Int, recoveryInterval: Double = 5) {
@@ -44,7 +45,15 @@ public final class TokenBucket: @unchecked Sendable {
         return reserveLocked(at: time)
     }
 
+    /// Requests reserved so far: every sender of the account that waited on this bucket.
+    public var reservations: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return reservationCount
+    }
+
     private func reserveLocked(at time: Double) -> Double {
+        reservationCount += 1
         recover(at: time)
         let pause = max(0, pausedUntil - time)
         guard configuredRate > 0 else { return pause }

@@ -138,10 +138,17 @@ public final class WorkerPool: @unchecked Sendable {
         let policy = options.retry
         switch decision.failureClass {
         case .created:
-            if case .created(let login, let key) = answer {
+            switch answer {
+            case .created(let login, let key):
                 return .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login, apiKey: key)
+            case .reconciled(let login, let key):
+                return .settle(
+                    .created, errorCode: nil, errorMessage: nil, note: Settlement.reconciledNote, apiLogin: login,
+                    apiKey: key)
+            default:
+                return .settle(
+                    .updated, errorCode: nil, errorMessage: nil, note: nil, apiLogin: job.fields["api_login"])
             }
-            return .settle(.updated, errorCode: nil, errorMessage: nil, note: nil)
         case .rejected:
             return .settle(.failed, errorCode: decision.errorCode, errorMessage: decision.message, note: nil)
         case .fatal:
@@ -152,7 +159,8 @@ public final class WorkerPool: @unchecked Sendable {
             gate.stop(reason: reason)
             return .release
         case .notSent, .ambiguous:
-            let ambiguous = decision.failureClass == .ambiguous
+            // An update sent twice changes nothing more: its ambiguous answers are plain retries.
+            let ambiguous = decision.failureClass == .ambiguous && ImportMode(rawValue: job.mode)?.repeatsSafely != true
             if decision.throttled { gate.limiter.throttle(retryAfter: decision.retryAfter) }
             let failures = job.failures + 1
             let note = ambiguous ? Settlement.possibleDuplicateNote(decision.message) : nil

@@ -8,21 +8,48 @@ final class EngineHarness: @unchecked Sendable {
     let directory = TestDirectory("engine")
     let sandbox: SandboxServer
     let session: ImportSession
+    private let lock = NSLock()
+    private var otherSessions: [ImportSession] = []
 
-    /// Starts a sandbox with `configuration` and a session that sends to it with `credentials`.
+    /// Starts a sandbox with `configuration` and a session that sends to it with `credentials`
+    /// (for `provider` in `mode`).
     init(
         _ configuration: SandboxConfiguration = SandboxConfiguration(),
         options: WorkOptions = EngineHarness.fastOptions,
-        credentials: ProviderCredentials = ProviderCredentials(login: "master@example.com", key: "master-key")
+        credentials: ProviderCredentials = ProviderCredentials(login: "master@example.com", key: "master-key"),
+        provider: any ProviderDefinition = OctopushProvider(), mode: ImportMode = .create
     ) async throws {
         sandbox = try await SandboxServer.start(configuration)
+        session = try Self.openSession(
+            sandbox: sandbox, directory: directory, options: options, credentials: credentials, provider: provider,
+            mode: mode)
+    }
+
+    /// Another session on the same sandbox and state folder (a second command of the same process).
+    func makeSession(
+        mode: ImportMode, provider: any ProviderDefinition = OctopushProvider(),
+        options: WorkOptions = EngineHarness.fastOptions,
+        credentials: ProviderCredentials = ProviderCredentials(login: "master@example.com", key: "master-key"),
+        columnDefaults: [String: String] = [:]
+    ) throws -> ImportSession {
+        let session = try Self.openSession(
+            sandbox: sandbox, directory: directory, options: options, credentials: credentials, provider: provider,
+            mode: mode, columnDefaults: columnDefaults)
+        lock.withLock { otherSessions.append(session) }
+        return session
+    }
+
+    private static func openSession(
+        sandbox: SandboxServer, directory: TestDirectory, options: WorkOptions, credentials: ProviderCredentials,
+        provider: any ProviderDefinition, mode: ImportMode, columnDefaults: [String: String] = [:]
+    ) throws -> ImportSession {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let account = ProviderAccount(
-            provider: OctopushProvider(), baseURL: sandbox.baseURL, credentials: credentials, isSandbox: false)
-        session = try ImportSession(
+            provider: provider, baseURL: sandbox.baseURL, credentials: credentials, isSandbox: false)
+        return try ImportSession(
             stateDirectory: directory.file("state"), reportsDirectory: directory.file("reports"), account: account,
-            mode: .create, options: options, logger: logger)
+            mode: mode, options: options, columnDefaults: columnDefaults, logger: logger)
     }
 
     /// Retries quickly so fault tests stay short; the policy itself is tested separately.
@@ -30,9 +57,11 @@ final class EngineHarness: @unchecked Sendable {
         concurrency: 4, rate: 0, burst: 1, retry: RetryPolicy(maxAttempts: 12, baseDelay: 0.005, maxDelay: 0.05))
 
     /// Ingests `csv` and works it until settled or stopped.
-    func importCSV(_ csv: String, name: String = "accounts.csv") async throws -> (IngestSummary, WorkResult) {
+    func importCSV(_ csv: String, name: String = "accounts.csv", session: ImportSession? = nil) async throws -> (
+        IngestSummary, WorkResult
+    ) {
+        let session = session ?? self.session
         let summary = try session.ingest(path: directory.write(name, csv))
-        let session = self.session
         let result = await onDedicatedThread { session.work(batchIDs: [summary.batch.id]) }
         return (summary, result)
     }
@@ -44,9 +73,10 @@ final class EngineHarness: @unchecked Sendable {
         return jobs
     }
 
+    /// Shuts every session down and stops the sandbox.
     func close() async {
-        let session = self.session
-        await onDedicatedThread { session.shutdown() }
+        let sessions = [session] + lock.withLock { otherSessions }
+        await onDedicatedThread { sessions.forEach { $0.shutdown() } }
         await sandbox.stop()
     }
 }
