@@ -186,4 +186,32 @@ import Testing
             #expect(server.accounts().count == 12)
         }
     }
+
+    @Test func businessErrorsCanBeAnsweredWithHTTP200() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.smspartnerErrorsWithHTTP200 = true
+        try await withSandbox(configuration) { server in
+            let missingType = try await smspartnerCreate(server, ["apiKey": "k", "parameters": [:]])
+            Self.expectError(missingType, code: 4, status: 200)
+            let noKey = try await smspartnerCreate(server, ["type": "simple"])
+            Self.expectError(noKey, code: 1, status: 200)
+            let created = try await smspartnerCreate(
+                server, ["apiKey": "k", "type": "simple", "parameters": ["email": "a@example.fr"]])
+            #expect(created.status == 200 && created.object["success"] as? Bool == true)
+            let again = try await smspartnerCreate(
+                server, ["apiKey": "k", "type": "simple", "parameters": ["email": "a@example.fr"]])
+            Self.expectError(again, code: 7, status: 200)
+        }
+    }
+
+    @Test func theDropShareDecidesHowAmbiguousFaultsEnd() {
+        for share in [0.0, 1.0] {
+            let injector = SandboxFaultInjector(seed: 9, ambiguousRate: 1, ambiguousDropShare: share)
+            let faults = Set((0..<50).map { injector.decide(endpoint: "e", identity: "row\($0)", occurrence: 0) })
+            #expect(faults == [share == 1 ? .ambiguousDrop : .ambiguousBadGateway])
+        }
+        let even = SandboxFaultInjector(seed: 9, ambiguousRate: 1)
+        let faults = Set((0..<50).map { even.decide(endpoint: "e", identity: "row\($0)", occurrence: 0) })
+        #expect(faults == [.ambiguousDrop, .ambiguousBadGateway], "half each by default")
+    }
 }

@@ -76,7 +76,7 @@ final class EngineHarness: @unchecked Sendable {
     /// Shuts every session down and stops the sandbox.
     func close() async {
         let sessions = [session] + lock.withLock { otherSessions }
-        await onDedicatedThread { sessions.forEach { $0.shutdown() } }
+        await onDedicatedThread { for session in sessions { session.shutdown() } }
         await sandbox.stop()
     }
 }
