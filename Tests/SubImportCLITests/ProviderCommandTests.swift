@@ -16,9 +16,10 @@ import Testing
                 + stateArguments)
         #expect(output.status == 1, "the sample has invalid rows: \(output.stderr)")
         let rows = try reportRows(try #require(reportPaths(in: output.stdout).first))
-        #expect(rows.map { $0["status"] ?? "" } == [
-            "created", "created", "created", "created", "created", "invalid", "invalid",
-        ])
+        #expect(
+            rows.map { $0["status"] ?? "" } == [
+                "created", "created", "created", "created", "created", "invalid", "invalid",
+            ])
         #expect(rows[0]["api_login"] == "claire.martin@example.fr")
         #expect(rows[0]["email"] == "claire.martin@example.fr")
         #expect(rows[0]["first_name"] == "Claire")
@@ -61,7 +62,8 @@ import Testing
         #expect(logins.count == 2)
         let update = folder.write(
             "update.csv",
-            "api_login,company_name,first_name\n\(logins[0]),Renamed Co,\n\(logins[1]),,Newname\nghost@sub-accounts.com,X Co,\n")
+            "api_login,company_name,first_name\n\(logins[0]),Renamed Co,\n\(logins[1]),,Newname\nghost@sub-accounts.com,X Co,\n"
+        )
         let output = try await CLI.run(["import", update, "--mode", "update"] + base, environment: sandboxCredentials)
         #expect(output.status == 1, "one row names an unknown login: \(output.stderr)")
         let rows = try reportRows(try #require(reportPaths(in: output.stdout).first))

@@ -22,7 +22,9 @@ public protocol ProviderDefinition: Sendable {
     var fatalErrorCodes: Set<String> { get }
     /// The modes this provider supports.
     var modes: [ImportMode] { get }
-    /// The CSV columns of `mode`, with aliases and which are required.
+    /// The CSV columns of `mode`, with aliases and which are required. Columns named
+    /// `first_name`, `last_name`, `company_name` and `email` fill the report's columns of the
+    /// same names.
     func columns(mode: ImportMode) -> ColumnSchema
     /// Why `row` must not be sent, or nil when it may be. Called before anything is sent.
     func validate(_ row: ImportRow, mode: ImportMode) -> RowProblem?
