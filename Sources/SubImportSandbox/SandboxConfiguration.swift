@@ -19,6 +19,9 @@ public struct SandboxConfiguration: Sendable, Equatable {
     public var quota: Int = 20
     /// Delay added before answering every provider request (not the `/_sandbox` routes).
     public var latencyMs: Int = 0
+    /// Delay between carrying out a provider request and answering it: the window in which a
+    /// client that stops waiting (or dies) leaves an account created but unanswered.
+    public var answerDelayMs: Int = 0
     /// Probability in `0...1` that a create/edit request is answered `503 Service Unavailable`
     /// without creating or changing anything.
     public var failRate: Double = 0

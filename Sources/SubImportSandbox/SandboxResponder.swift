@@ -29,6 +29,9 @@ struct SandboxResponder: HTTPResponder {
                 status: 413, body: .object([JSONMember("code", 413), JSONMember("message", "Request body too large")]))
         }
         environment.store.countRequest()
+        if environment.configuration.answerDelayMs > 0, request.uri.path.hasPrefix("/v1/") {
+            try? await Task.sleep(for: .milliseconds(environment.configuration.answerDelayMs))
+        }
         logger.debug(
             "sandbox request",
             metadata: [

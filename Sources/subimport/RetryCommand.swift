@@ -8,7 +8,8 @@ struct RetryCommand: ParsableCommand {
             "Put the failed and quota-blocked rows of a batch back in the queue (a later `work` or `import` sends them).",
         discussion: """
             Passwords are erased from the queue when a row settles, so failed rows get theirs back from \
-            the batch's source file (checked by SHA-256). Rows settled `uncertain` are not retried: \
+            the batch's source file (checked by SHA-256); rows without passwords (SMSPartner) need no \
+            file. Rows settled `uncertain` are not retried: \
             the provider may have created them; check there first.
             """)
 
@@ -27,17 +28,17 @@ struct RetryCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let failed = try store.failedRows(batchID: found.id)
+        let recovery = SecretRecovery(provider: definition, mode: ImportMode(rawValue: found.mode) ?? .create)
         var secrets: [Int: String] = [:]
-        if !failed.isEmpty {
+        if !failed.isEmpty && recovery.hasSecrets {
             do {
-                secrets = try SecretRecovery(provider: definition, mode: ImportMode(rawValue: found.mode) ?? .create)
-                    .secrets(of: failed, batch: found, path: file ?? found.filePath)
+                secrets = try recovery.secrets(of: failed, batch: found, path: file ?? found.filePath)
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(2)
             }
         }
-        let result = try store.retry(batchID: found.id, secrets: secrets)
+        let result = try store.retry(batchID: found.id, secrets: secrets, secretRequired: recovery.secretRequired)
         print(
             "batch \(found.id): \(result.requeued) failed row(s) queued again; pending rows get a fresh attempt budget")
         if result.skipped > 0 {

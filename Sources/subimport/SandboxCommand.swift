@@ -25,6 +25,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("latency-ms"), help: "Delay before every answer.")
     var latencyMs = 0
 
+    @Option(
+        name: .customLong("answer-delay-ms"),
+        help: "Delay between carrying out a request and answering it (the account exists meanwhile).")
+    var answerDelayMs = 0
+
     @Option(name: .customLong("fail-rate"), help: "Share of requests answered 503 (nothing created).")
     var failRate = 0.0
 
@@ -63,6 +68,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.smspartnerKey = smspartnerKey
         configuration.quota = quota
         configuration.latencyMs = latencyMs
+        configuration.answerDelayMs = answerDelayMs
         configuration.failRate = failRate
         configuration.throttleRate = throttleRate
         configuration.ambiguousRate = ambiguousRate

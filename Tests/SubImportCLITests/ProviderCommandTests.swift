@@ -96,4 +96,55 @@ import Testing
         #expect(noKey.status == 2)
         #expect(noKey.stderr.contains("SMSPARTNER_API_KEY"))
     }
+
+    @Test func smspartnerKilledMidBatchReconcilesTheRowsThatWereInFlight() async throws {
+        // Accounts are created 300 ms before they are answered: when the 8th exists, the
+        // requests of the last wave have created their accounts and still wait for answers.
+        var configuration = SandboxConfiguration(quota: 0)
+        configuration.answerDelayMs = 300
+        let sandbox = try await SandboxServer.start(configuration)
+        let csv =
+            (["type,email,firstname,is_buyer"] + (1...24).map { "advanced,crash\($0)@example.fr,Crash\($0),1" })
+            .joined(separator: "\n") + "\n"
+        let arguments =
+            [
+                "import", folder.write("crash.csv", csv), "--provider", "smspartner", "--base-url", sandbox.baseURL,
+                "--concurrency", "4", "--rate", "0",
+            ] + stateArguments
+        let env = ["SMSPARTNER_API_KEY": "partner-key"]
+        let victim = try CLI.Running(arguments, environment: env)
+        #expect(await waitUntil { sandbox.accounts().count >= 8 }, "the import never got going: \(victim.stderr)")
+        kill(victim.process.processIdentifier, SIGKILL)
+        _ = await victim.finish()
+        let rerun = try await CLI.run(arguments, environment: env)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let rows = try reportRows(try #require(reportPaths(in: rerun.stdout).first))
+        #expect(rows.count == 24 && rows.allSatisfy { $0["status"] == "created" })
+        #expect(sandbox.accounts().count == 24)
+        let tokens = Dictionary(uniqueKeysWithValues: sandbox.accounts().map { ($0.apiLogin, $0.apiKey) })
+        let allLive = rows.allSatisfy { $0["api_key"] != nil && $0["api_key"] == tokens[$0["api_login"] ?? ""] }
+        #expect(allLive, "every row holds its account's live token")
+        #expect(
+            rows.contains { $0["note"] == "reconciled after an ambiguous attempt" },
+            "the requests in flight at the kill created their accounts; the re-run finds them")
+        await sandbox.stop()
+    }
+
+    @Test func smspartnerRetryNeedsNoSourceFile() async throws {
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let env = ["SMSPARTNER_API_KEY": "partner-key"]
+        let base = ["--provider", "smspartner", "--base-url", sandbox.baseURL] + stateArguments
+        let first = folder.write("first.csv", "type,email\nsimple,taken@example.fr\n")
+        #expect(try await CLI.run(["import", first] + base, environment: env).status == 0)
+        let second = folder.write("second.csv", "type,email\nsimple,taken@example.fr\nsimple,free@example.fr\n")
+        let conflict = try await CLI.run(["import", second] + base, environment: env)
+        #expect(conflict.status == 1, "the first row is a real conflict: \(conflict.stderr)")
+        let batch = try #require(
+            conflict.stdout.components(separatedBy: "batch ").dropFirst().first?.prefix(12).description)
+        try FileManager.default.removeItem(atPath: second)
+        let retry = try await CLI.run(["retry", batch] + stateArguments)
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(retry.stdout.contains("1 failed row(s) queued again"))
+        await sandbox.stop()
+    }
 }

@@ -11,6 +11,12 @@ public struct SecretRecovery: Sendable {
         self.mode = mode
     }
 
+    /// Whether the batch's rows carry a password at all (otherwise `retry` needs no source file).
+    public var hasSecrets: Bool { provider.columns(mode: mode).columns.contains { $0.isSecret } }
+
+    /// Whether a row cannot be sent without its password (create mode of Octopush).
+    public var secretRequired: Bool { provider.columns(mode: mode).columns.contains { $0.isSecret && $0.required } }
+
     /// The passwords of `rows` read from `path`, which must hold exactly the content the batch
     /// was made from (same SHA-256); throws `unreadableFile` saying so otherwise.
     public func secrets(of rows: Set<Int>, batch: Batch, path: String) throws -> [Int: String] {

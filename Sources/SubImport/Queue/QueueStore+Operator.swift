@@ -14,24 +14,29 @@ extension QueueStore {
 
     /// Puts the `failed` rows of a batch back in the queue with a fresh attempt budget, giving
     /// back the passwords erased when they settled (`secrets`, by row, read from the source
-    /// file); rows left pending by a fatal stop get a fresh budget too. A failed row without a
-    /// password cannot be sent and stays failed: their count is returned as `skipped`.
-    public func retry(batchID: String, secrets: [Int: String]) throws -> (requeued: Int, skipped: Int) {
+    /// file); rows left pending by a fatal stop get a fresh budget too. When `secretRequired`,
+    /// a failed row without a password cannot be sent and stays failed: their count is returned
+    /// as `skipped`.
+    public func retry(batchID: String, secrets: [Int: String], secretRequired: Bool = true) throws -> (
+        requeued: Int, skipped: Int
+    ) {
         try write { db in
             let time = now()
             let ids = try JobIDs.range(db, batchID: batchID)
             let restore = try db.cachedStatement(sql: "UPDATE job SET secret = ? WHERE id = ? AND state = 'failed'")
             for (row, secret) in secrets { try restore.execute(arguments: [secret, ids.low | Int64(row)]) }
+            let sendable = secretRequired ? "AND secret IS NOT NULL" : ""
             let skipped =
-                try Int.fetchOne(
+                secretRequired
+                ? try Int.fetchOne(
                     db,
                     sql: "SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND state = 'failed' AND secret IS NULL",
-                    arguments: [ids.low, ids.high]) ?? 0
+                    arguments: [ids.low, ids.high]) ?? 0 : 0
             try db.execute(
                 sql: """
                     UPDATE job SET state = 'queued', failures = 0, run_at = ?, error_code = NULL,
                         error_message = NULL, updated_at = ?
-                    WHERE id BETWEEN ? AND ? AND state = 'failed' AND secret IS NOT NULL
+                    WHERE id BETWEEN ? AND ? AND state = 'failed' \(sendable)
                     """, arguments: [time, time, ids.low, ids.high])
             let requeued = db.changesCount
             try db.execute(
