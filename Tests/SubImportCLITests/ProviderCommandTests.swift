@@ -40,13 +40,7 @@ import Testing
                 "import", folder.write("partners.csv", csv), "--provider", "smspartner", "--base-url", sandbox.baseURL,
                 "--rate", "0", "--retry-base-delay", "0.01",
             ] + stateArguments, environment: ["SMSPARTNER_API_KEY": "partner-key"])
-        #expect(output.status == 0, "\(output.stderr)")
-        let rows = try reportRows(try #require(reportPaths(in: output.stdout).first))
-        #expect(rows.count == 24 && rows.allSatisfy { $0["status"] == "created" })
-        #expect(sandbox.accounts().count == 24)
-        let tokens = Dictionary(uniqueKeysWithValues: sandbox.accounts().map { ($0.apiLogin, $0.apiKey) })
-        let allLive = rows.allSatisfy { $0["api_key"] != nil && $0["api_key"] == tokens[$0["api_login"] ?? ""] }
-        #expect(allLive, "every row holds its account's live token")
+        let rows = try expectAllCreatedOnce(output, sandbox: sandbox, count: 24)
         #expect(rows.contains { $0["note"] == "reconciled after an ambiguous attempt" })
         #expect(!(output.stdout + output.stderr).contains("partner-key"))
         await sandbox.stop()
@@ -117,13 +111,7 @@ import Testing
         kill(victim.process.processIdentifier, SIGKILL)
         _ = await victim.finish()
         let rerun = try await CLI.run(arguments, environment: env)
-        #expect(rerun.status == 0, "\(rerun.stderr)")
-        let rows = try reportRows(try #require(reportPaths(in: rerun.stdout).first))
-        #expect(rows.count == 24 && rows.allSatisfy { $0["status"] == "created" })
-        #expect(sandbox.accounts().count == 24)
-        let tokens = Dictionary(uniqueKeysWithValues: sandbox.accounts().map { ($0.apiLogin, $0.apiKey) })
-        let allLive = rows.allSatisfy { $0["api_key"] != nil && $0["api_key"] == tokens[$0["api_login"] ?? ""] }
-        #expect(allLive, "every row holds its account's live token")
+        let rows = try expectAllCreatedOnce(rerun, sandbox: sandbox, count: 24)
         #expect(
             rows.contains { $0["note"] == "reconciled after an ambiguous attempt" },
             "the requests in flight at the kill created their accounts; the re-run finds them")
@@ -146,5 +134,19 @@ import Testing
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(retry.stdout.contains("1 failed row(s) queued again"))
         await sandbox.stop()
+    }
+
+    /// Checks that an SMSPartner import exited 0 with `count` rows all `created`, one sandbox
+    /// account each, every row holding its account's live token; returns the report rows.
+    func expectAllCreatedOnce(_ output: CLI.Output, sandbox: SandboxServer, count: Int) throws -> [[String: String]] {
+        #expect(output.status == 0, "\(output.stderr)")
+        let rows = try reportRows(try #require(reportPaths(in: output.stdout).first))
+        #expect(rows.count == count && rows.allSatisfy { $0["status"] == "created" })
+        #expect(sandbox.accounts().count == count)
+        let tokens = Dictionary(uniqueKeysWithValues: sandbox.accounts().map { ($0.apiLogin, $0.apiKey) })
+        // Compared as a Bool so that a failure never prints a token.
+        let allLive = rows.allSatisfy { $0["api_key"] != nil && $0["api_key"] == tokens[$0["api_login"] ?? ""] }
+        #expect(allLive, "every row holds its account's live token")
+        return rows
     }
 }
