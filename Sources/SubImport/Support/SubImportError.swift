@@ -9,6 +9,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     case unknownBatch(String)
     /// File-system failure.
     case io(String)
+    /// Another process holds the state folder's lock (`StateLock`); `holder` says who.
+    case stateInUse(state: String, holder: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         case .missingCredentials(let message): return message
         case .unknownBatch(let id): return "no batch \(id) in the queue (see `subimport status`)"
         case .io(let message): return message
+        case .stateInUse(let state, let holder):
+            return "state folder \(state) is in use by \(holder); stop it or use another --state"
         }
     }
 }

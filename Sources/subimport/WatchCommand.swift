@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SubImport
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract:
+            "Import every complete CSV file dropped into a folder, continuously, until SIGINT/SIGTERM; reports land in --reports as each batch settles."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "The folder to watch (created 0700 if missing).")
+    var inbox: String
+
+    @Flag(help: "Look at the inbox periodically instead of using inotify (network shares, non-Linux).")
+    var poll = false
+
+    @Option(help: "Seconds a file must stay unchanged (size and mtime) before it is taken without a close event.")
+    var settle: Double = 2
+
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: "Seconds in-flight requests get to finish after SIGINT/SIGTERM.")
+    var shutdownTimeout: Double = 10
+
+    @Option(
+        name: .customLong("fatal-cooldown"),
+        help: "Seconds sending pauses after a fatal provider answer (bad credentials, quota) before trying again.")
+    var fatalCooldown: Double = 300
+
+    func validate() throws {
+        guard !inbox.isEmpty else { throw ValidationError("--inbox needs a folder") }
+        guard settle >= 0, settle.isFinite else { throw ValidationError("--settle must be 0 or more seconds") }
+        guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
+            throw ValidationError("--shutdown-timeout must be 0 or more seconds")
+        }
+        guard fatalCooldown >= 0, fatalCooldown.isFinite else {
+            throw ValidationError("--fatal-cooldown must be 0 or more seconds")
+        }
+    }
+
+    func run() async throws {
+        let runtime = try await Runtime.makeOrExit(common, needsCredentials: true, sendingAs: "watch")
+        let service: InboxService
+        do {
+            service = try InboxService(
+                session: runtime.session,
+                configuration: InboxConfiguration(
+                    inbox: inbox, polling: poll, settleSeconds: settle, shutdownTimeout: shutdownTimeout,
+                    fatalCooldown: fatalCooldown),
+                logger: runtime.logger)
+        } catch {
+            printError("error: \(error)")
+            await runtime.close()
+            throw ExitCode(2)
+        }
+        let trap = SignalTrap { service.requestStop() }
+        let shutdown = await onDedicatedThread { service.run() }
+        withExtendedLifetime(trap) {}
+        if !shutdown.clean {
+            runtime.logger.warning(
+                "stopped after \(shutdownTimeout) s with \(shutdown.requestsLeftInFlight) request(s) unanswered; the next start retries their rows, marked possible duplicates"
+            )
+            // The unanswered requests hold the HTTP client: exit without waiting for them.
+            Foundation.exit(0)
+        }
+        runtime.logger.info("stopped: every request in flight was answered and recorded")
+        await runtime.close()
+    }
+}
