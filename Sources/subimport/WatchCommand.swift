@@ -60,9 +60,15 @@ struct WatchCommand: AsyncParsableCommand {
         let shutdown = await onDedicatedThread { service.run() }
         withExtendedLifetime(trap) {}
         if !shutdown.clean {
+            var left: [String] = []
+            if shutdown.requestsLeftInFlight > 0 {
+                left.append(
+                    "\(shutdown.requestsLeftInFlight) request(s) unanswered (the next start retries their rows, marked possible duplicates)"
+                )
+            }
+            if shutdown.fileInProgress { left.append("a file still being queued (the next start queues it again)") }
             runtime.logger.warning(
-                "stopped after \(shutdownTimeout) s with \(shutdown.requestsLeftInFlight) request(s) unanswered; the next start retries their rows, marked possible duplicates"
-            )
+                "stopped after the \(shutdownTimeout) s shutdown timeout with \(left.joined(separator: " and "))")
             // The unanswered requests hold the HTTP client: exit without waiting for them.
             Foundation.exit(0)
         }

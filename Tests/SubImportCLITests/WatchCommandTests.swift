@@ -1,4 +1,5 @@
 import Foundation
+import SubImport
 import SubImportSandbox
 import Testing
 
@@ -211,6 +212,70 @@ import Testing
         #expect(contents(state + "/rejected").isEmpty)
         #expect(contents(state + "/processing").isEmpty)
         #expect(sandbox.accounts().count == 4)
+        #expect(await stop(run).status == 0)
+        await sandbox.stop()
+    }
+
+    /// Whether a request of the watch is in flight right now (a row claimed, no answer yet).
+    func requestInFlight() -> Bool {
+        guard let store = try? QueueStore(directory: state), let batches = try? store.batches() else { return false }
+        return batches.contains { ((try? store.pendingDetail(batchID: $0.id).byState["running"]) ?? 0) > 0 }
+    }
+
+    @Test func requestsUnansweredAtTheShutdownTimeoutAreRetriedMarkedAfterARestart() async throws {
+        let slow = try await slowSandbox(latencyMs: 3000)
+        let run = try await startWatch(slow, ["--concurrency", "1", "--shutdown-timeout", "0.5"])
+        writeInbox("stuck.csv", validRows(3))
+        #expect(await waitUntil { requestInFlight() }, "\(run.stderr)")
+        let stoppedAt = Date()
+        let output = await stop(run)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(Date().timeIntervalSince(stoppedAt) < 2.5, "the timeout is kept")
+        #expect(output.stderr.contains("1 request(s) unanswered"), "\(output.stderr)")
+        // The same provider account (the batch is its), all rows at once.
+        let again = try await startWatch(slow, ["--concurrency", "4"])
+        let rows = try #require(await settledReport("stuck"), "\(again.stderr)")
+        #expect(rows.allSatisfy { $0["status"] == "created" })
+        #expect(rows[0]["note"]?.hasPrefix("possible duplicate:") == true, "\(rows[0])")
+        #expect(await stop(again).status == 0)
+        await slow.stop()
+    }
+
+    @Test func aSecondSignalExitsAtOnceAndNothingIsLost() async throws {
+        let slow = try await slowSandbox(latencyMs: 3000)
+        let run = try await startWatch(slow, ["--concurrency", "1", "--shutdown-timeout", "30"])
+        writeInbox("twice.csv", validRows(3))
+        #expect(await waitUntil { requestInFlight() }, "\(run.stderr)")
+        run.process.terminate()
+        #expect(await waitUntil { run.stderr.contains("stopping") })
+        let stoppedAt = Date()
+        run.process.terminate()
+        let output = await run.finish(timeout: 30)
+        #expect(output.status == 130)
+        #expect(Date().timeIntervalSince(stoppedAt) < 2)
+        let again = try await startWatch(slow, ["--concurrency", "4"])
+        let rows = try #require(await settledReport("twice"), "\(again.stderr)")
+        #expect(rows.count == 3 && rows.allSatisfy { $0["status"] == "created" })
+        #expect(await stop(again).status == 0)
+        await slow.stop()
+    }
+
+    /// A fatal answer (quota reached) pauses sending for the cool-down, files are still queued
+    /// meanwhile, and sending resumes by itself once the provider accepts again.
+    @Test func aFatalAnswerPausesSendingThenItResumes() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.quota = 2
+        let sandbox = try await SandboxServer.start(configuration)
+        let run = try await startWatch(sandbox, ["--fatal-cooldown", "0.3"])
+        writeInbox("quota.csv", validRows(4))
+        #expect(await waitUntil { run.stderr.contains("sending paused for 0.3 s") }, "\(run.stderr)")
+        writeInbox("meanwhile.csv", validRows(2).replacingOccurrences(of: "Person", with: "Other"))
+        #expect(await waitUntil { contents(state + "/archive").contains("meanwhile.csv") }, "\(run.stderr)")
+        #expect(sandbox.accounts().count == 2)
+        sandbox.setQuota(0)
+        #expect(await settledReport("quota")?.allSatisfy { $0["status"] == "created" } == true, "\(run.stderr)")
+        #expect(await settledReport("meanwhile") != nil)
+        #expect(sandbox.accounts().count == 6)
         #expect(await stop(run).status == 0)
         await sandbox.stop()
     }

@@ -23,7 +23,7 @@ public struct InboxConfiguration: Sendable {
         self.settleSeconds = max(0, settleSeconds)
         self.shutdownTimeout = max(0, shutdownTimeout)
         self.fatalCooldown = max(0, fatalCooldown)
-        self.scanInterval = min(max(0.01, scanInterval), max(0.01, self.settleSeconds / 4))
+        self.scanInterval = min(max(0.05, scanInterval), max(0.05, self.settleSeconds / 4))
     }
 }
 
@@ -32,6 +32,10 @@ public struct InboxShutdown: Sendable {
     /// Requests still unanswered when the shutdown timeout ran out (their rows are rescued as
     /// possible duplicates by the next run); 0 after a clean stop.
     public var requestsLeftInFlight: Int
-    /// Every thread finished in time (the last file was queued, every answer recorded).
-    public var clean: Bool
+    /// A file was still being queued when the shutdown timeout ran out (it stays in
+    /// `processing` and is queued again by the next run).
+    public var fileInProgress: Bool
+
+    /// Everything finished in time: the last file was queued, every answer recorded.
+    public var clean: Bool { requestsLeftInFlight == 0 && !fileInProgress }
 }

@@ -22,6 +22,8 @@ public final class InboxService: @unchecked Sendable {
     public let configuration: InboxConfiguration
     let logger: Logger
     private let watcher: InotifyWatcher?
+    /// Seconds between attempts at files left in `processing` after an error.
+    static let stuckFileRetryInterval: Double = 30
     private let condition = NSCondition()
     private var stopping = false
     private var stopAskedAt: Double?
@@ -53,9 +55,14 @@ public final class InboxService: @unchecked Sendable {
         session.requestStop()
         session.gate.limiter.cancel()
         let clean = waitForThreads(["inbox", "worker", "reports"], until: deadline)
-        let left = clean ? 0 : session.jobsInFlight()
-        if clean { reportSettledBatches() }
-        return InboxShutdown(requestsLeftInFlight: left, clean: clean)
+        if clean {
+            reportSettledBatches()
+            return InboxShutdown(requestsLeftInFlight: 0, fileInProgress: false)
+        }
+        condition.lock()
+        let fileInProgress = running.contains("inbox")
+        condition.unlock()
+        return InboxShutdown(requestsLeftInFlight: session.jobsInFlight(), fileInProgress: fileInProgress)
     }
 
     /// Stop claiming files and rows; `run` then shuts down. Safe from any thread.
@@ -121,7 +128,13 @@ public final class InboxService: @unchecked Sendable {
         }
         var settling = SettleTracker(window: configuration.settleSeconds)
         for name in folders.inboxCandidates() { observe(name, in: &settling) }
+        var lastProcessingCheck = TokenBucket.monotonic()
         while !isStopping {
+            // A file that could not be queued (a database error) stays in processing: try again.
+            if TokenBucket.monotonic() - lastProcessingCheck >= Self.stuckFileRetryInterval {
+                lastProcessingCheck = TokenBucket.monotonic()
+                for path in folders.leftInProcessing() where !isStopping { process(path, resumed: true) }
+            }
             var eventNames: [String] = []
             if let watcher {
                 let events = watcher.wait(timeout: configuration.scanInterval)
@@ -197,7 +210,10 @@ public final class InboxService: @unchecked Sendable {
                 return
             }
             session.wakeWorkers()
+            // Archive first, then record the new place: a batch whose recorded path is still in
+            // `processing` is how a restart knows the file there is its own, not a repeat.
             let archived = try folders.archive(path, batchID: batch.id)
+            try session.store.relocateSource(batchID: batch.id, from: path, to: archived)
             var line =
                 "picked up \(name): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(batch.id); archived as \(archived)"
             if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
@@ -210,7 +226,9 @@ public final class InboxService: @unchecked Sendable {
                 logger.error("cannot reject \(name): \(error); it stays in \(path)")
             }
         } catch {
-            logger.error("cannot queue \(name): \(error); it stays in \(path) and is taken again at the next start")
+            logger.error(
+                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s"
+            )
         }
     }
 
