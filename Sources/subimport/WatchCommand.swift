@@ -39,6 +39,15 @@ struct WatchCommand: AsyncParsableCommand {
         guard fatalCooldown >= 0, fatalCooldown.isFinite else {
             throw ValidationError("--fatal-cooldown must be 0 or more seconds")
         }
+        for (flag, folder) in [("--reports", common.paths.reports), ("--state", common.paths.state)]
+        where Self.absolute(folder) == Self.absolute(inbox) {
+            throw ValidationError("\(flag) cannot be the inbox (\(inbox)): its files would be taken as input")
+        }
+    }
+
+    private static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (full as NSString).standardizingPath
     }
 
     func run() async throws {

@@ -280,6 +280,20 @@ import Testing
         await sandbox.stop()
     }
 
+    @Test func badUsageIsRefusedWithTheReason() async throws {
+        let sameFolder = try await CLI.run(["watch", "--inbox", inbox, "--reports", inbox + "/", "--sandbox"])
+        #expect(sameFolder.status == 2)
+        #expect(sameFolder.stderr.contains("--reports cannot be the inbox"), "\(sameFolder.stderr)")
+        let negative = try await CLI.run(["watch", "--inbox", inbox, "--settle", "-1", "--sandbox"])
+        #expect(negative.status == 2)
+        #expect(negative.stderr.contains("--settle"), "\(negative.stderr)")
+        let fileAsInbox = folder.write("plain.csv", validRows(1))
+        let notAFolder = try await CLI.run(
+            ["watch", "--inbox", fileAsInbox, "--sandbox", "--state", state, "--reports", reports])
+        #expect(notAFolder.status == 2)
+        #expect(notAFolder.stderr.contains("is not a folder"), "\(notAFolder.stderr)")
+    }
+
     @Test func aSecondSenderOnTheSameStateIsRefusedNamingTheHolder() async throws {
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let run = try await startWatch(sandbox)
