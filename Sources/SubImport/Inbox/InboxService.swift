@@ -175,8 +175,12 @@ public final class InboxService: @unchecked Sendable {
             return false
         }
         guard settling.observe(name, signature, at: TokenBucket.monotonic()) else { return false }
-        if OpenWriterCheck.hasWriter(signature) { return false }
         settling.forget(name)
+        if OpenWriterCheck.hasWriter(signature) {
+            // Still held open: wait another whole window before looking at the writers again.
+            _ = settling.observe(name, signature, at: TokenBucket.monotonic())
+            return false
+        }
         return true
     }
 
