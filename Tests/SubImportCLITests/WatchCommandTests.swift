@@ -67,6 +67,8 @@ import Testing
         let rows = try #require(await settledReport("early"), "no report: \(run.stderr)")
         #expect(rows.map { $0["status"] } == ["created", "created", "created"])
         #expect(contents(state + "/archive") == ["early.csv"])
+        let batch = try #require(try QueueStore(directory: state).batches().first)
+        #expect(batch.filePath.hasSuffix("/archive/early.csv"), "retry finds the source: \(batch.filePath)")
         #expect(contents(inbox) == [".hidden.csv", "late.csv.part", "notes.txt", "scratch.tmp"])
         #expect(sandbox.accounts().count == 3)
         let output = await stop(run)

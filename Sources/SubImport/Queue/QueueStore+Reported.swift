@@ -24,25 +24,4 @@ extension QueueStore {
                 sql: "UPDATE batch SET reported_at = ? WHERE id = ? AND state = 'settled'", arguments: [time, batchID])
         }
     }
-
-    /// Jobs of the queue held right now by `owner` (claimed, their answer not yet recorded).
-    public func runningJobs(owner: WorkerIdentity) throws -> Int {
-        try read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM job WHERE state = 'running' AND lease_owner = ?",
-                arguments: [owner.description]) ?? 0
-        }
-    }
-}
-
-extension QueueStore {
-    /// Records that batch `batchID`'s source file moved from `oldPath` to `newPath` (`watch`
-    /// archived it), so that `retry` finds it there. A batch read from elsewhere is left alone.
-    public func relocateSource(batchID: String, from oldPath: String, to newPath: String) throws {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE batch SET file_path = ? WHERE id = ? AND file_path = ?",
-                arguments: [newPath, batchID, oldPath])
-        }
-    }
 }
