@@ -51,6 +51,9 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Trapped from the start: a signal during start-up stops the service as soon as it exists.
+        let stop = StopRelay()
+        let trap = SignalTrap { stop.fire() }
         let runtime = try await Runtime.makeOrExit(common, needsCredentials: true, sendingAs: "watch")
         let service: InboxService
         do {
@@ -65,7 +68,7 @@ struct WatchCommand: AsyncParsableCommand {
             await runtime.close()
             throw ExitCode(2)
         }
-        let trap = SignalTrap { service.requestStop() }
+        stop.connect { service.requestStop() }
         let shutdown = await onDedicatedThread { service.run() }
         withExtendedLifetime(trap) {}
         if !shutdown.clean {
@@ -83,5 +86,30 @@ struct WatchCommand: AsyncParsableCommand {
         }
         runtime.logger.info("stopped: every request in flight was answered and recorded")
         await runtime.close()
+    }
+}
+
+/// Hands a stop request to whatever is connected, even when it came before the connection.
+private final class StopRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    private var action: (@Sendable () -> Void)?
+
+    /// Asks for a stop: runs the connected action now, or as soon as one is connected.
+    func fire() {
+        lock.lock()
+        fired = true
+        let action = self.action
+        lock.unlock()
+        action?()
+    }
+
+    /// Connects the action a stop runs; runs it at once if a stop was already asked.
+    func connect(_ action: @escaping @Sendable () -> Void) {
+        lock.lock()
+        self.action = action
+        let fired = self.fired
+        lock.unlock()
+        if fired { action() }
     }
 }
