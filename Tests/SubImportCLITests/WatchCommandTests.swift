@@ -92,6 +92,18 @@ import Testing
         await sandbox.stop()
     }
 
+    @Test func anInboxRemovedAndMadeAgainIsStillWatched() async throws {
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let run = try await startWatch(sandbox)
+        try FileManager.default.removeItem(atPath: inbox)
+        #expect(await waitUntil { run.stderr.contains("was removed or moved") }, "\(run.stderr)")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        writeInbox("reborn.csv", validRows(2))
+        #expect(await settledReport("reborn") != nil, "\(run.stderr)")
+        #expect(await stop(run).status == 0)
+        await sandbox.stop()
+    }
+
     /// A writer that keeps the file open and pauses longer than the settle window mid-line: the
     /// file is taken only after it is closed, with every row.
     @Test(arguments: [false, true])

@@ -129,6 +129,7 @@ public final class InboxService: @unchecked Sendable {
         var settling = SettleTracker(window: configuration.settleSeconds)
         for name in folders.inboxCandidates() { observe(name, in: &settling) }
         var lastProcessingCheck = TokenBucket.monotonic()
+        var inotify = watcher
         while !isStopping {
             // A file that could not be queued (a database error) stays in processing: try again.
             if TokenBucket.monotonic() - lastProcessingCheck >= Self.stuckFileRetryInterval {
@@ -136,13 +137,19 @@ public final class InboxService: @unchecked Sendable {
                 for path in folders.leftInProcessing() where !isStopping { process(path, resumed: true) }
             }
             var eventNames: [String] = []
-            if let watcher {
-                let events = watcher.wait(timeout: configuration.scanInterval)
+            if let active = inotify {
+                let events = active.wait(timeout: configuration.scanInterval)
                 eventNames = events.names.filter(InboxFileFilter.accepts)
                 if events.overflowed {
                     for name in folders.inboxCandidates() where !settling.isTracking(name) {
                         observe(name, in: &settling)
                     }
+                }
+                if events.folderGone {
+                    logger.critical(
+                        "the inbox \(folders.inbox) was removed or moved: polling its path from now on (settle window \(configuration.settleSeconds) s)"
+                    )
+                    inotify = nil
                 }
             } else {
                 pause(configuration.scanInterval)

@@ -9,7 +9,8 @@
 ///
 /// A file written in place is reported when its writer closes it, never while it is held open;
 /// a file renamed in is reported once, complete. An overflow of the kernel's event queue is
-/// reported so that the caller rescans the folder.
+/// reported so that the caller rescans the folder, and the folder's removal or move so that it
+/// falls back to polling.
 public final class InotifyWatcher: @unchecked Sendable {
     /// What one wait returned.
     public struct Events: Sendable {
@@ -17,6 +18,8 @@ public final class InotifyWatcher: @unchecked Sendable {
         public var names: [String] = []
         /// The kernel dropped events: look at the whole folder again.
         public var overflowed = false
+        /// The folder itself was removed or moved away: no event will come any more.
+        public var folderGone = false
     }
 
     private let descriptor: Int32
@@ -29,7 +32,7 @@ public final class InotifyWatcher: @unchecked Sendable {
             guard instance >= 0 else {
                 throw SubImportError.io("inotify is not available: \(String(cString: strerror(errno))); use --poll")
             }
-            guard inotify_add_watch(instance, directory, UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) >= 0 else {
+            guard inotify_add_watch(instance, directory, Self.mask) >= 0 else {
                 let reason = String(cString: strerror(errno))
                 close(instance)
                 throw SubImportError.io("cannot watch \(directory) with inotify: \(reason); use --poll")
@@ -59,6 +62,9 @@ public final class InotifyWatcher: @unchecked Sendable {
                     let nameBytes = buffer[(offset + 16)..<min(count, offset + 16 + length)]
                     let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
                     if mask & UInt32(IN_Q_OVERFLOW) != 0 { events.overflowed = true }
+                    if mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
+                        events.folderGone = true
+                    }
                     if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) != 0, !name.isEmpty {
                         events.names.append(name)
                     }
@@ -68,6 +74,12 @@ public final class InotifyWatcher: @unchecked Sendable {
         #endif
         return events
     }
+
+    #if os(Linux)
+        /// Files closed after writing or moved in, and the folder's own removal or move.
+        private static let mask =
+            UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
+    #endif
 
     private static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
