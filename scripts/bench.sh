@@ -1,9 +1,32 @@
 #!/usr/bin/env bash
-# Ingest benchmark: `subimport enqueue` of a generated CSV against `sqlite3 .import` of the same
-# file, in the same run; prints rows/s of each, the ratio, and each one's peak memory.
-# Usage: scripts/bench.sh [ROWS]   (default 1000000)
+# Benchmarks, with a release binary built in .build-release/:
+#   scripts/bench.sh [ingest|watch|all] [ROWS]   (default: all, 1000000 rows)
+#   ingest: `subimport enqueue` of a generated CSV against `sqlite3 .import` of the same file
+#           (rows/s of each, the ratio, each one's peak memory);
+#   watch:  `subimport watch` latency from a file's rename into the inbox / close to its first
+#           row sent (median and p90 over 20 files each), against `subimport import` start to
+#           first row sent.
+# A first argument that is a number is the ROWS of `all` (the older `scripts/bench.sh ROWS`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rows="${1:-1000000}"
+which="${1:-all}"
+if [[ "$which" =~ ^[0-9]+$ ]]; then
+    rows="$which"
+    which=all
+else
+    rows="${2:-1000000}"
+fi
 swift build -c release --product subimport --scratch-path .build-release >&2
-exec python3 scripts/bench_ingest.py "$rows" "$(swift build -c release --scratch-path .build-release --show-bin-path)/subimport"
+binary="$(swift build -c release --scratch-path .build-release --show-bin-path)/subimport"
+case "$which" in
+ingest) python3 scripts/bench_ingest.py "$rows" "$binary" ;;
+watch) python3 scripts/bench_watch.py "$binary" ;;
+all)
+    python3 scripts/bench_ingest.py "$rows" "$binary"
+    python3 scripts/bench_watch.py "$binary"
+    ;;
+*)
+    echo "usage: scripts/bench.sh [ingest|watch|all] [ROWS]" >&2
+    exit 2
+    ;;
+esac

@@ -20,7 +20,8 @@ struct ImportCommand: AsyncParsableCommand {
         let stateOverride =
             dryRun ? NSTemporaryDirectory() + "subimport-dry-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : nil
         defer { if let stateOverride { try? FileManager.default.removeItem(atPath: stateOverride) } }
-        let runtime = try await Runtime.makeOrExit(common, needsCredentials: !dryRun, stateOverride: stateOverride)
+        let runtime = try await Runtime.makeOrExit(
+            common, needsCredentials: !dryRun, stateOverride: stateOverride, sendingAs: dryRun ? nil : "import")
         let (batchIDs, hadUnreadable) = ingestFiles(files, session: runtime.session)
         let code: ExitCode
         if dryRun || batchIDs.isEmpty {

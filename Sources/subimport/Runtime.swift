@@ -10,20 +10,31 @@ final class Runtime: @unchecked Sendable {
     let sandbox: SandboxServer?
     let logger: Logger
     let progressInterval: Double?
+    /// The state folder's lock, held for the whole run by commands that send.
+    let stateLock: StateLock?
 
-    private init(session: ImportSession, sandbox: SandboxServer?, logger: Logger, progressInterval: Double?) {
+    private init(
+        session: ImportSession, sandbox: SandboxServer?, logger: Logger, progressInterval: Double?,
+        stateLock: StateLock?
+    ) {
         self.session = session
         self.sandbox = sandbox
         self.logger = logger
         self.progressInterval = progressInterval
+        self.stateLock = stateLock
     }
 
     /// Builds the runtime. Credentials come from the environment unless `--sandbox` is used or
     /// `needsCredentials` is false (then the account is still named, but nothing can be sent).
-    static func make(_ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil) async throws
-        -> Runtime
-    {
+    /// A command that sends names itself in `sendingAs`: it takes the state folder's exclusive
+    /// lock first (`StateLock`), so that no two processes send from one state folder.
+    static func make(
+        _ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil, sendingAs command: String? = nil
+    ) async throws -> Runtime {
         let logger = makeLogger(level: common.logLevel)
+        let stateLock = try command.map {
+            try StateLock.acquire(stateDirectory: stateOverride ?? common.paths.state, command: $0)
+        }
         let provider = common.providerDefinition
         var sandbox: SandboxServer?
         let account: ProviderAccount
@@ -51,15 +62,19 @@ final class Runtime: @unchecked Sendable {
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
             logger: logger)
-        return Runtime(session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery)
+        return Runtime(
+            session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,
+            stateLock: stateLock)
     }
 
-    /// `make`, reporting a failure (missing credentials, unusable state folder) and exiting with 2.
-    static func makeOrExit(_ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil) async throws
-        -> Runtime
-    {
+    /// `make`, reporting a failure (missing credentials, unusable or locked state folder) and
+    /// exiting with 2.
+    static func makeOrExit(
+        _ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil, sendingAs command: String? = nil
+    ) async throws -> Runtime {
         do {
-            return try await make(common, needsCredentials: needsCredentials, stateOverride: stateOverride)
+            return try await make(
+                common, needsCredentials: needsCredentials, stateOverride: stateOverride, sendingAs: command)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

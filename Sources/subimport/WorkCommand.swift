@@ -9,7 +9,7 @@ struct WorkCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let runtime = try await Runtime.makeOrExit(common, needsCredentials: true)
+        let runtime = try await Runtime.makeOrExit(common, needsCredentials: true, sendingAs: "work")
         let batchIDs = try runtime.session.unsettledBatchIDs()
         if batchIDs.isEmpty {
             print("nothing queued for \(runtime.session.account.key)")

@@ -89,6 +89,10 @@ import Testing
         #expect {
             try ingestor(store).ingest(path: binary)
         } throws: { "\($0)".contains("blob.csv") }
+        let utf16 = directory.write("excel.csv", bytes: [0xFF, 0xFE] + Array("a".utf16).flatMap { [UInt8($0), 0] })
+        #expect {
+            try ingestor(store).ingest(path: utf16)
+        } throws: { "\($0)".contains("excel.csv") && "\($0)".contains("UTF-16") }
         #expect(try store.batches().isEmpty)
     }
 

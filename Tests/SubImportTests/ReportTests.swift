@@ -6,6 +6,22 @@ import Testing
 @Suite struct ReportTests {
     let directory = TestDirectory()
 
+    /// `watch` reports a batch once it settles, once: a written complete report marks it.
+    @Test func aSettledBatchAwaitsItsReportUntilOneIsWritten() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let ingestor = Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
+        // Only invalid rows: the batch is settled as soon as it is queued.
+        let settled = try ingestor.ingest(path: directory.write("bad.csv", "first_name,last_name,password\nA,B,c\n"))
+        let pending = try ingestor.ingest(path: directory.write("good.csv", Fixtures.validRows(2)))
+        #expect(settled.batch.state == .settled && pending.batch.state == .ready)
+        #expect(try store.batchesAwaitingReport(account: "a") == [settled.batch.id])
+        #expect(try store.batchesAwaitingReport(account: "other").isEmpty)
+        let writer = ReportWriter(store: store, directory: directory.file("reports"))
+        _ = try writer.write(batchID: pending.batch.id)
+        _ = try writer.write(batchID: settled.batch.id)
+        #expect(try store.batchesAwaitingReport(account: "a").isEmpty)
+    }
+
     @Test func reportHoldsEveryRowOnceIsPrivateAndDefusesFormulas() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let csv = """

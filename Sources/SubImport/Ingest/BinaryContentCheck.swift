@@ -6,9 +6,16 @@ import Foundation
 struct BinaryContentCheck {
     /// Offset of the first NUL byte, if any.
     private(set) var nulOffset: Int?
+    /// The file starts with a UTF-16 byte-order mark (`FF FE` or `FE FF`): text, but in an
+    /// encoding that is not read.
+    private(set) var startsAsUTF16 = false
     private var offset = 0
 
     mutating func inspect(_ chunk: Data) {
+        if offset == 0, chunk.count >= 2 {
+            let mark = (chunk[chunk.startIndex], chunk[chunk.startIndex + 1])
+            startsAsUTF16 = mark == (0xFF, 0xFE) || mark == (0xFE, 0xFF)
+        }
         guard nulOffset == nil else { return }
         if let index = chunk.withUnsafeBytes({ $0.firstIndex(of: 0) }) {
             nulOffset = offset + index

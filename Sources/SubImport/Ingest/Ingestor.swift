@@ -39,6 +39,11 @@ public struct Ingestor: Sendable {
         }
         var textCheck = BinaryContentCheck()
         let sha = try Digest.sha256Hex(ofFile: path) { textCheck.inspect($0) }
+        if textCheck.startsAsUTF16 {
+            throw SubImportError.unreadableFile(
+                path: path,
+                reason: "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 CSV")
+        }
         if let line = textCheck.nulLine(inFile: path) {
             throw SubImportError.unreadableFile(
                 path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")

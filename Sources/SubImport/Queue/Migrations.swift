@@ -67,6 +67,15 @@ enum QueueMigrations {
                     CREATE INDEX attempt_job ON attempt(job_id);
                     """)
         }
+        migrator.registerMigration("v2: batch.reported_at") { db in
+            // When the batch's complete report was last written (watch writes a report as soon as a
+            // batch settles, once). Batches settled before this migration count as reported.
+            try db.execute(
+                sql: """
+                    ALTER TABLE batch ADD COLUMN reported_at REAL;
+                    UPDATE batch SET reported_at = finished_at WHERE state = 'settled';
+                    """)
+        }
         return migrator
     }
 }

@@ -154,6 +154,16 @@ extension QueueStore {
             try db.execute(sql: "DELETE FROM batch WHERE id = ? AND state = 'ingesting'", arguments: [batchID])
         }
     }
+
+    /// Records that batch `batchID`'s source file moved from `oldPath` to `newPath` (`watch`
+    /// archived it), so that `retry` finds it there. A batch read from elsewhere is left alone.
+    public func relocateSource(batchID: String, from oldPath: String, to newPath: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE batch SET file_path = ? WHERE id = ? AND file_path = ?",
+                arguments: [newPath, batchID, oldPath])
+        }
+    }
 }
 
 /// A row as ingest hands it to the queue.

@@ -90,4 +90,13 @@ extension QueueStore {
             ).map { ($0["failure_class"], $0["http_status"]) }
         }
     }
+
+    /// Jobs of the queue held right now by `owner` (claimed, their answer not yet recorded).
+    public func runningJobs(owner: WorkerIdentity) throws -> Int {
+        try read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM job WHERE state = 'running' AND lease_owner = ?",
+                arguments: [owner.description]) ?? 0
+        }
+    }
 }

@@ -25,7 +25,8 @@ public struct ReportWriter: Sendable {
         self.directory = directory
     }
 
-    /// Writes (or rewrites) both report files of `batchID`.
+    /// Writes (or rewrites) both report files of `batchID`. A settled batch's report is then
+    /// recorded as written (`QueueStore.batchesAwaitingReport`).
     public func write(batchID: String) throws -> WrittenReport {
         guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
         try FilePermissions.makePrivateDirectory(directory)
@@ -57,6 +58,7 @@ public struct ReportWriter: Sendable {
         try json.write("\n  ]\n}\n")
         try csv.commit()
         try json.commit()
+        if batch.state == .settled { try store.markReported(batchID: batch.id, settledAt: batch.finishedAt ?? now()) }
         return WrittenReport(
             csvPath: base + ".csv", jsonPath: base + ".json", counts: counts, complete: (counts["pending"] ?? 0) == 0)
     }

@@ -40,16 +40,20 @@ public final class ImportSession: @unchecked Sendable {
     }
 
     /// Works the given batches (nil: every batch of the account) until they settle, a fatal
-    /// answer stops the account, or `requestStop` is called. Blocks the calling thread.
-    public func work(batchIDs: [String]?) -> WorkResult {
+    /// answer stops the account, or `requestStop` is called. `continuous` keeps working when
+    /// everything is settled, waiting for new rows, until a fatal stop or `requestStop`.
+    /// Blocks the calling thread.
+    public func work(batchIDs: [String]?, continuous: Bool = false) -> WorkResult {
         let gate = self.gate
         let client = account.provider.makeClient(
             ProviderConnection(
                 baseURL: account.baseURL, credentials: account.credentials, transport: transport,
                 limiter: gate.limiter))
+        var poolOptions = options
+        poolOptions.continuous = continuous
         let pool = WorkerPool(
             store: store, scope: WorkScope(account: account.key, batchIDs: batchIDs), provider: account.provider,
-            client: client, gate: gate, options: options, logger: logger)
+            client: client, gate: gate, options: poolOptions, logger: logger)
         lock.lock()
         activePool = pool
         let stopNow = stopRequested
@@ -80,6 +84,22 @@ public final class ImportSession: @unchecked Sendable {
     public func writeReports(batchIDs: [String]) throws -> [WrittenReport] {
         let writer = ReportWriter(store: store, directory: reportsDirectory)
         return try batchIDs.map { try writer.write(batchID: $0) }
+    }
+
+    /// Wakes the idle workers of the running `work` (new rows were queued).
+    public func wakeWorkers() {
+        lock.lock()
+        let pool = activePool
+        lock.unlock()
+        pool?.wake()
+    }
+
+    /// Jobs the running `work` has claimed whose answer is not recorded yet (0 when none runs).
+    public func jobsInFlight() -> Int {
+        lock.lock()
+        let pool = activePool
+        lock.unlock()
+        return (try? pool?.jobsInFlight()) ?? 0
     }
 
     /// Stop claiming work; in-flight requests finish and are recorded.

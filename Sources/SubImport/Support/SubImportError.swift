@@ -11,6 +11,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     case io(String)
     /// A column default that names no column of the provider.
     case invalidDefault(String)
+    /// Another process holds the state folder's lock (`StateLock`); `holder` says who.
+    case stateInUse(state: String, holder: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         case .unknownBatch(let id): return "no batch \(id) in the queue (see `subimport status`)"
         case .io(let message): return message
         case .invalidDefault(let message): return message
+        case .stateInUse(let state, let holder):
+            return "state folder \(state) is in use by \(holder); stop it or use another --state"
         }
     }
 }

@@ -14,6 +14,9 @@ public struct WorkOptions: Sendable {
     public var leaseSeconds: Double
     /// How often idle workers look again for work done by other processes (seconds).
     public var idlePoll: Double
+    /// Keep working when the scope is settled, waiting for new rows (`watch`), until
+    /// `requestStop` or a fatal stop; `WorkerPool.wake` cuts the wait short.
+    public var continuous = false
 
     public init(
         concurrency: Int = 4, rate: Double = 5, burst: Int = 5, retry: RetryPolicy = RetryPolicy(),

@@ -6,8 +6,9 @@ import Logging
 ///
 /// Each worker claims one job under a lease, waits for the account's shared rate limiter,
 /// sends it, classifies the answer (`FailureClassifier`) and settles or reschedules the job
-/// in one transaction. `run` returns when every job of the scope is settled, when a fatal
-/// answer stops the account (remaining rows stay pending), or after `requestStop`.
+/// in one transaction. `run` returns when every job of the scope is settled (unless
+/// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
+/// or after `requestStop`.
 public final class WorkerPool: @unchecked Sendable {
     public let store: QueueStore
     public let scope: WorkScope
@@ -21,6 +22,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var stopRequested = false
     private var requestCount = 0
     private var lastRescue: Double = 0
+    /// Counts `wake` calls, so that a worker that was looking for work when one came does not wait.
+    private var wakeups = 0
 
     public init(
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
@@ -60,6 +63,19 @@ public final class WorkerPool: @unchecked Sendable {
         wakeup.unlock()
     }
 
+    /// New rows may be runnable (a file was just queued): idle workers look at once.
+    public func wake() {
+        wakeup.lock()
+        wakeups += 1
+        wakeup.broadcast()
+        wakeup.unlock()
+    }
+
+    /// Jobs this pool has claimed whose answer is not recorded yet.
+    public func jobsInFlight() throws -> Int {
+        try store.runningJobs(owner: identity)
+    }
+
     private var shouldStop: Bool {
         wakeup.lock()
         defer { wakeup.unlock() }
@@ -68,6 +84,9 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func workerLoop(index: Int) {
         while !shouldStop {
+            wakeup.lock()
+            let wakeupsSeen = wakeups
+            wakeup.unlock()
             do {
                 if let job = try store.claim(
                     scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
@@ -78,11 +97,13 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 rescueIfDue(force: false)
                 let outlook = try store.outlook(scope: scope)
-                if outlook.unsettled == 0 { return }
+                if outlook.unsettled == 0 && !options.continuous { return }
                 var wait = options.idlePoll
                 if let next = outlook.nextRunAt { wait = min(max(0.005, next - now()), options.idlePoll) }
                 wakeup.lock()
-                if !stopRequested { _ = wakeup.wait(until: Date(timeIntervalSinceNow: wait)) }
+                if !stopRequested && wakeups == wakeupsSeen {
+                    _ = wakeup.wait(until: Date(timeIntervalSinceNow: wait))
+                }
                 wakeup.unlock()
             } catch {
                 logger.error("queue error in worker \(index): \(error)")

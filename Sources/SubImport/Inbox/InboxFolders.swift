@@ -1,0 +1,151 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The inbox and the folders a file goes through: `<state>/processing` (claimed, its rows
+/// being queued), then `<state>/archive` (queued) or `<state>/rejected` (not CSV at all, or
+/// content imported before; with `<name>.reason.txt`). Folders are 0700.
+///
+/// Every move is one `rename(2)` on one file system, so a file is always in exactly one place,
+/// whatever moment the process is killed at.
+public struct InboxFolders: Sendable {
+    public let inbox: String
+    public let processing: String
+    public let archive: String
+    public let rejected: String
+
+    /// The folders for `inbox` and `stateDirectory`, created 0700 if missing (an existing inbox
+    /// keeps its mode). Throws when the
+    /// inbox and the state folder are on different file systems (a rename could not move a file
+    /// atomically) or a folder cannot be created.
+    public init(inbox: String, stateDirectory: String) throws {
+        // Absolute paths: a batch records the path it was read from, and `InboxService` compares it.
+        self.inbox = Self.absolute(inbox)
+        let state = Self.absolute(stateDirectory)
+        processing = (state as NSString).appendingPathComponent("processing")
+        archive = (state as NSString).appendingPathComponent("archive")
+        rejected = (state as NSString).appendingPathComponent("rejected")
+        // An existing inbox keeps its mode (it may be a drop folder shared with other users).
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: self.inbox, isDirectory: &isFolder) {
+            try FilePermissions.makePrivateDirectory(self.inbox)
+        } else if !isFolder.boolValue {
+            throw SubImportError.io("the inbox \(inbox) is not a folder")
+        }
+        for folder in [processing, archive, rejected] { try FilePermissions.makePrivateDirectory(folder) }
+        var inboxInfo = stat()
+        var stateInfo = stat()
+        if stat(self.inbox, &inboxInfo) == 0, stat(processing, &stateInfo) == 0, inboxInfo.st_dev != stateInfo.st_dev {
+            throw SubImportError.io(
+                "the inbox \(inbox) and the state folder \(stateDirectory) are on different file systems; files are claimed by an atomic rename, so put them on the same one"
+            )
+        }
+    }
+
+    /// Names of the inbox files to take (`InboxFileFilter`), sorted.
+    public func inboxCandidates() -> [String] {
+        Self.names(in: inbox).filter(InboxFileFilter.accepts)
+    }
+
+    /// Files left in `processing` by an earlier run (claimed, not yet archived or rejected),
+    /// oldest claim first. Empty claim folders (a run stopped mid-claim or mid-move) are removed.
+    public func leftInProcessing() -> [String] {
+        var files: [String] = []
+        for claim in Self.names(in: processing) where !claim.hasPrefix(".") {
+            let folder = (processing as NSString).appendingPathComponent(claim)
+            let inside = Self.names(in: folder).filter { !$0.hasPrefix(".") }
+            if inside.isEmpty {
+                rmdir(folder)
+            } else {
+                files += inside.map { (folder as NSString).appendingPathComponent($0) }
+            }
+        }
+        return files
+    }
+
+    /// Claims inbox file `name` by renaming it into a claim folder of its own under `processing`
+    /// (`processing/<claim>/<name>`: the file keeps its name, and its path is never used twice,
+    /// so a batch created from that path is known to be this file's). Returns the new path, or
+    /// nil when the file is gone (removed meanwhile).
+    public func claim(_ name: String) throws -> String? {
+        let source = (inbox as NSString).appendingPathComponent(name)
+        let folder = (processing as NSString).appendingPathComponent(Self.claimToken())
+        guard mkdir(folder, 0o700) == 0 else {
+            throw SubImportError.io("cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        let target = (folder as NSString).appendingPathComponent(name)
+        guard rename(source, target) == 0 else {
+            let code = errno
+            rmdir(folder)
+            if code == ENOENT { return nil }
+            throw SubImportError.io("cannot move \(source) to \(target): \(String(cString: strerror(code)))")
+        }
+        return target
+    }
+
+    /// Moves a processed file to `archive`; a name already there gets the batch id
+    /// (`stem.<batch-id>.csv`). Returns the new path.
+    @discardableResult
+    public func archive(_ path: String, batchID: String) throws -> String {
+        try move(path, to: Self.freeName((path as NSString).lastPathComponent, in: archive, suffix: batchID))
+    }
+
+    /// Moves a file to `rejected` with `<name>.reason.txt` beside it (written first, atomically,
+    /// mode 0600). Returns the new path of the file.
+    @discardableResult
+    public func reject(_ path: String, reason: String) throws -> String {
+        let target = Self.freeName((path as NSString).lastPathComponent, in: rejected, suffix: Self.timeSuffix())
+        let note = try AtomicFileWriter(path: target + ".reason.txt")
+        try note.write(reason.hasSuffix("\n") ? reason : reason + "\n")
+        try note.commit()
+        return try move(path, to: target)
+    }
+
+    /// Moves a claimed file out of `processing` and removes its claim folder.
+    private func move(_ path: String, to target: String) throws -> String {
+        guard rename(path, target) == 0 else {
+            throw SubImportError.io("cannot move \(path) to \(target): \(String(cString: strerror(errno)))")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if (folder as NSString).deletingLastPathComponent == processing { rmdir(folder) }
+        return target
+    }
+
+    /// `folder/name` when free, else `folder/stem.<suffix>.ext` (then with a counter).
+    static func freeName(_ name: String, in folder: String, suffix: String) -> String {
+        let plain = (folder as NSString).appendingPathComponent(name)
+        if !FileManager.default.fileExists(atPath: plain) { return plain }
+        let stem = (name as NSString).deletingPathExtension
+        let ext = (name as NSString).pathExtension
+        var counter = 1
+        while true {
+            let numbered = counter == 1 ? suffix : "\(suffix)-\(counter)"
+            let candidate = (folder as NSString).appendingPathComponent(
+                ext.isEmpty ? "\(stem).\(numbered)" : "\(stem).\(numbered).\(ext)")
+            if !FileManager.default.fileExists(atPath: candidate) { return candidate }
+            counter += 1
+        }
+    }
+
+    /// A claim folder name never used before: the time in milliseconds, the pid and a random part.
+    private static func claimToken() -> String {
+        "\(timeSuffix())-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    private static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (full as NSString).standardizingPath
+    }
+
+    private static func timeSuffix() -> String {
+        String(Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    private static func names(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    }
+}

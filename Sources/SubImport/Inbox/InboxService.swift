@@ -1,0 +1,288 @@
+import Foundation
+import Logging
+
+/// `watch`: takes complete CSV files from an inbox, queues their rows, and works the account's
+/// queue continuously, writing each batch's report as soon as it settles.
+///
+/// Three threads: the inbox thread (claim → ingest → archive or reject, one file at a time),
+/// the worker thread (the same `WorkerPool` as `import`, in continuous mode, over every batch
+/// of the account) and the report thread. Guarantees:
+/// - a file is taken only when complete: on its close-after-write or rename-in event
+///   (inotify), or once unchanged for the settle window (`--poll`, and files already there at
+///   start) — and in every case only when no visible process still holds it open for writing;
+/// - a file is always in exactly one place (inbox, processing, archive, rejected): each move is
+///   one rename; a run killed at any moment finishes the files left in `processing` next time,
+///   without queuing a row twice (`Ingestor` is idempotent per content);
+/// - content imported before is rejected naming its batch, and never sent again;
+/// - after `requestStop`: no file or row is claimed any more, in-flight requests get
+///   `shutdownTimeout` seconds to finish, rows claimed but not sent are released.
+public final class InboxService: @unchecked Sendable {
+    public let session: ImportSession
+    public let folders: InboxFolders
+    public let configuration: InboxConfiguration
+    let logger: Logger
+    private let watcher: InotifyWatcher?
+    /// Seconds between attempts at files left in `processing` after an error.
+    static let stuckFileRetryInterval: Double = 30
+    private let condition = NSCondition()
+    private var stopping = false
+    private var stopAskedAt: Double?
+    private var running: Set<String> = []
+
+    /// Prepares the folders (created 0700) and the inotify watch. Throws when the folders cannot
+    /// be created, the inbox and the state folder are on different file systems, or inotify is
+    /// unavailable without `polling`.
+    public init(session: ImportSession, configuration: InboxConfiguration, logger: Logger) throws {
+        self.session = session
+        self.configuration = configuration
+        self.logger = logger
+        folders = try InboxFolders(inbox: configuration.inbox, stateDirectory: session.store.directory)
+        watcher = configuration.polling ? nil : try InotifyWatcher(directory: folders.inbox)
+    }
+
+    /// Runs until `requestStop`, then shuts down (see the type's guarantees). Blocks the calling thread.
+    public func run() -> InboxShutdown {
+        logger.info(
+            "watching \(configuration.inbox) (\(watcher == nil ? "polling every \(configuration.scanInterval) s" : "inotify"), settle window \(configuration.settleSeconds) s); reports in \(session.reportsDirectory)"
+        )
+        start("inbox") { self.inboxLoop() }
+        start("worker") { self.workLoop() }
+        start("reports") { self.reportLoop() }
+        condition.lock()
+        while !stopping { condition.wait() }
+        let deadline = (stopAskedAt ?? TokenBucket.monotonic()) + configuration.shutdownTimeout
+        condition.unlock()
+        session.requestStop()
+        session.gate.limiter.cancel()
+        let clean = waitForThreads(["inbox", "worker", "reports"], until: deadline)
+        if clean {
+            reportSettledBatches()
+            return InboxShutdown(requestsLeftInFlight: 0, fileInProgress: false)
+        }
+        condition.lock()
+        let fileInProgress = running.contains("inbox")
+        condition.unlock()
+        return InboxShutdown(requestsLeftInFlight: session.jobsInFlight(), fileInProgress: fileInProgress)
+    }
+
+    /// Stop claiming files and rows; `run` then shuts down. Safe from any thread.
+    public func requestStop() {
+        condition.lock()
+        if !stopping {
+            stopping = true
+            stopAskedAt = TokenBucket.monotonic()
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    /// Waits `seconds`, or less when a stop is asked. Returns false when stopping.
+    @discardableResult
+    private func pause(_ seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopping, Date() < deadline { _ = condition.wait(until: deadline) }
+        return !stopping
+    }
+
+    private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        condition.lock()
+        running.insert(name)
+        condition.unlock()
+        let thread = Thread {
+            body()
+            self.condition.lock()
+            self.running.remove(name)
+            self.condition.broadcast()
+            self.condition.unlock()
+        }
+        thread.name = "subimport.watch.\(name)"
+        thread.start()
+    }
+
+    /// Waits until the named threads have finished or `deadline` (monotonic seconds) passes.
+    private func waitForThreads(_ names: Set<String>, until deadline: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !running.isDisjoint(with: names) {
+            let left = deadline - TokenBucket.monotonic()
+            if left <= 0 { return false }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: left))
+        }
+        return true
+    }
+
+    // MARK: - Inbox
+
+    private func inboxLoop() {
+        for path in folders.leftInProcessing() where !isStopping {
+            logger.notice("finishing \((path as NSString).lastPathComponent), claimed by an earlier run")
+            process(path, resumed: true)
+        }
+        var settling = SettleTracker(window: configuration.settleSeconds)
+        for name in folders.inboxCandidates() { observe(name, in: &settling) }
+        var lastProcessingCheck = TokenBucket.monotonic()
+        var inotify = watcher
+        while !isStopping {
+            // A file that could not be queued (a database error) stays in processing: try again.
+            if TokenBucket.monotonic() - lastProcessingCheck >= Self.stuckFileRetryInterval {
+                lastProcessingCheck = TokenBucket.monotonic()
+                for path in folders.leftInProcessing() where !isStopping { process(path, resumed: true) }
+            }
+            var eventNames: [String] = []
+            if let active = inotify {
+                let events = active.wait(timeout: configuration.scanInterval)
+                eventNames = events.names.filter(InboxFileFilter.accepts)
+                if events.overflowed {
+                    for name in folders.inboxCandidates() where !settling.isTracking(name) {
+                        observe(name, in: &settling)
+                    }
+                }
+                if events.folderGone {
+                    logger.critical(
+                        "the inbox \(folders.inbox) was removed or moved: polling its path from now on (settle window \(configuration.settleSeconds) s)"
+                    )
+                    inotify = nil
+                }
+            } else {
+                pause(configuration.scanInterval)
+                let names = folders.inboxCandidates()
+                settling.keepOnly(Set(names))
+                for name in names where !settling.isTracking(name) { observe(name, in: &settling) }
+            }
+            // Closed or renamed in: complete unless another writer still holds it open.
+            for name in eventNames where !isStopping {
+                settling.forget(name)
+                guard let signature = FileSignature.of(inboxPath(name)) else { continue }
+                if OpenWriterCheck.hasWriter(signature) {
+                    _ = settling.observe(name, signature, at: TokenBucket.monotonic())
+                } else {
+                    take(name)
+                }
+            }
+            for name in settling.tracked.sorted() where !isStopping {
+                if observe(name, in: &settling) { take(name) }
+            }
+        }
+    }
+
+    /// Observes a file waiting to settle; true when it has settled and nobody holds it open for
+    /// writing. A file that disappeared is forgotten.
+    @discardableResult
+    private func observe(_ name: String, in settling: inout SettleTracker) -> Bool {
+        guard let signature = FileSignature.of(inboxPath(name)) else {
+            settling.forget(name)
+            return false
+        }
+        guard settling.observe(name, signature, at: TokenBucket.monotonic()) else { return false }
+        settling.forget(name)
+        if OpenWriterCheck.hasWriter(signature) {
+            // Still held open: wait another whole window before looking at the writers again.
+            _ = settling.observe(name, signature, at: TokenBucket.monotonic())
+            return false
+        }
+        return true
+    }
+
+    private func inboxPath(_ name: String) -> String {
+        (folders.inbox as NSString).appendingPathComponent(name)
+    }
+
+    /// Claims an inbox file and processes it.
+    private func take(_ name: String) {
+        do {
+            guard let path = try folders.claim(name) else { return }
+            process(path, resumed: false)
+        } catch {
+            logger.error("cannot claim \(name): \(error); it stays in the inbox")
+        }
+    }
+
+    /// Queues a claimed file's rows, then archives it; or rejects it (not CSV at all, or content
+    /// imported before). `resumed`: the file was claimed by an earlier run, so a batch created from
+    /// this very path is its own (the run stopped before archiving it), not a repeat.
+    private func process(_ path: String, resumed: Bool) {
+        let name = (path as NSString).lastPathComponent
+        do {
+            let summary = try session.ingest(path: path)
+            let batch = summary.batch
+            if summary.alreadyKnown && !(resumed && batch.filePath == path) {
+                let reason =
+                    "content already imported as batch \(batch.id) (file \(batch.fileName)); nothing is sent again"
+                let moved = try folders.reject(path, reason: reason)
+                logger.warning("rejected \(name): \(reason) → \(moved)")
+                return
+            }
+            session.wakeWorkers()
+            // Archive first, then record the new place: a batch whose recorded path is still in
+            // `processing` is how a restart knows the file there is its own, not a repeat.
+            let archived = try folders.archive(path, batchID: batch.id)
+            try session.store.relocateSource(batchID: batch.id, from: path, to: archived)
+            var line =
+                "picked up \(name): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(batch.id); archived as \(archived)"
+            if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
+            logger.info("\(line)")
+        } catch SubImportError.unreadableFile(_, let reason) {
+            do {
+                let moved = try folders.reject(path, reason: "cannot be read as CSV: \(reason)")
+                logger.error("rejected \(name): cannot be read as CSV: \(reason) → \(moved)")
+            } catch {
+                logger.error("cannot reject \(name): \(error); it stays in \(path)")
+            }
+        } catch {
+            logger.error(
+                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s"
+            )
+        }
+    }
+
+    // MARK: - Work
+
+    /// Works every batch of the account continuously; after a fatal answer, pauses sending for
+    /// the cool-down, then lets the account be called again.
+    private func workLoop() {
+        while !isStopping {
+            let result = session.work(batchIDs: nil, continuous: true)
+            guard !isStopping else { return }
+            if let reason = result.fatalStop {
+                logger.critical(
+                    "sending paused for \(configuration.fatalCooldown) s after a fatal provider answer (\(reason)); files are still queued meanwhile"
+                )
+                guard pause(configuration.fatalCooldown) else { return }
+                logger.notice("cool-down over: sending to \(session.account.key) again")
+                session.resumeAccount()
+            } else {
+                pause(configuration.scanInterval)
+            }
+        }
+    }
+
+    // MARK: - Reports
+
+    private func reportLoop() {
+        while pause(configuration.scanInterval) { reportSettledBatches() }
+    }
+
+    /// Writes the report of every settled batch of the account not reported since it settled,
+    /// logging one line each.
+    private func reportSettledBatches() {
+        do {
+            for batchID in try session.store.batchesAwaitingReport(account: session.account.key) {
+                guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
+                let counts = JobState.reportStatuses.compactMap { status in
+                    (report.counts[status] ?? 0) > 0 ? "\(report.counts[status]!) \(status)" : nil
+                }
+                logger.info("batch \(batchID) settled: \(counts.joined(separator: ", ")) → \(report.csvPath)")
+            }
+        } catch {
+            logger.error("cannot write reports: \(error)")
+        }
+    }
+}
