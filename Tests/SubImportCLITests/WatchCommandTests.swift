@@ -183,6 +183,31 @@ import Testing
         await sandbox.stop()
     }
 
+    @Test func aRetryScheduledBeforeARestartStillHappensAfterIt() async throws {
+        // Every request is throttled with Retry-After 2 s: each row is scheduled for later.
+        var throttling = SandboxConfiguration(quota: 0, throttleRate: 1)
+        throttling.retryAfterSeconds = 2
+        let throttled = try await SandboxServer.start(throttling)
+        let run = try await startWatch(throttled, ["--retry-base-delay", "0.01"])
+        writeInbox("later.csv", validRows(3))
+        #expect(await waitUntil { throttled.requestCount() >= 3 }, "\(run.stderr)")
+        #expect(await stop(run).status == 0)
+        #expect(throttled.accounts().isEmpty)
+        let store = try QueueStore(directory: state)
+        let batch = try #require(try store.batches().first)
+        #expect(try store.statusCounts(batchID: batch.id)["pending"] == 3, "the scheduled retries are in the queue")
+
+        // The same address (the account is named by it), now answering normally.
+        await throttled.stop()
+        let healthy = try await SandboxServer.start(SandboxConfiguration(port: throttled.port))
+        let again = try await startWatch(healthy)
+        let rows = try #require(await settledReport("later"), "\(again.stderr)")
+        #expect(rows.allSatisfy { $0["status"] == "created" && $0["attempts"] == "2" }, "one 429, then the retry")
+        #expect(healthy.accounts().count == 3)
+        #expect(await stop(again).status == 0)
+        await healthy.stop()
+    }
+
     @Test func sigkillThenRestartLosesNothing() async throws {
         let sandbox = try await slowSandbox(latencyMs: 50)
         let run = try await startWatch(sandbox, ["--concurrency", "4"])
