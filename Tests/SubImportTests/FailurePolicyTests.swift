@@ -12,7 +12,7 @@ import Testing
 
     @Test func createdAnswersAreCreated() {
         #expect(classOf(.created(apiLogin: "a", apiKey: "b")) == .created)
-        #expect(classOf(.updated) == .created)
+        #expect(classOf(.updated(apiLogin: "sub@sub-accounts.com")) == .created)
     }
 
     @Test func validationAnswersAreRejected() {

@@ -41,7 +41,7 @@ struct OctopushClient: ProviderClient {
             "PATCH", "/v1/public/subaccount/\(segment)/edit", body: Self.body(fields: job.fields, password: job.secret))
         {
         case .failure(let failure): return failure.answer
-        case .success(let answer): return answer.isSuccessStatus ? .updated : answer.error()
+        case .success(let answer): return answer.isSuccessStatus ? .updated(apiLogin: login) : answer.error()
         }
     }
 

@@ -5,8 +5,8 @@ public enum ProviderAnswer: Sendable, Equatable {
     /// The provider said the account already exists, and a lookup found it: an earlier,
     /// ambiguous attempt of this row did create it. The row is settled as created.
     case reconciled(apiLogin: String, apiKey: String)
-    /// A 2xx answer to an update.
-    case updated
+    /// A 2xx answer to an update of the sub-account `apiLogin`.
+    case updated(apiLogin: String)
     /// The provider answered with an error: an HTTP status, and the code and message of its body.
     /// `retryAfter` is the `Retry-After` header in seconds from now, when present and readable.
     case error(status: Int, code: String?, message: String, retryAfter: Double?)

@@ -166,9 +166,10 @@ public final class WorkerPool: @unchecked Sendable {
                 return .settle(
                     .created, errorCode: nil, errorMessage: nil, note: Settlement.reconciledNote, apiLogin: login,
                     apiKey: key)
-            default:
-                return .settle(
-                    .updated, errorCode: nil, errorMessage: nil, note: nil, apiLogin: job.fields["api_login"])
+            case .updated(let login):
+                return .settle(.updated, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login)
+            case .error, .transport:
+                preconditionFailure("the classifier makes only successful answers `created`")
             }
         case .rejected:
             return .settle(.failed, errorCode: decision.errorCode, errorMessage: decision.message, note: nil)
