@@ -10,10 +10,7 @@ func finishRun(
     let reports = try session.writeReports(batchIDs: batchIDs)
     var allCreated = true
     for (batchID, report) in zip(batchIDs, reports) {
-        let counts = JobState.reportStatuses.compactMap { status in
-            (report.counts[status] ?? 0) > 0 ? "\(report.counts[status]!) \(status)" : nil
-        }
-        print("batch \(batchID): \(counts.joined(separator: ", "))")
+        print("batch \(batchID): \(ReportWriter.countsText(report.counts))")
         print("  report: \(report.csvPath)")
         print("          \(report.jsonPath)")
         let notCreated = report.counts.filter { !["created", "updated", "duplicate"].contains($0.key) && $0.value > 0 }

@@ -30,9 +30,7 @@ struct StatusCommand: ParsableCommand {
                         + "\"counts\": \(ReportWriter.countsJSON(counts)), \"pending\": {\(pendingJSON)}, \"next_retry_at\": \(next)}"
                 )
             } else {
-                let summary = JobState.reportStatuses.compactMap { status in
-                    (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil
-                }.joined(separator: ", ")
+                let summary = ReportWriter.countsText(counts)
                 print(
                     "\(batch.id)  \(batch.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(batch.fileName)  [\(batch.provider)]  \(batch.totalRows) rows: \(summary)"
                 )

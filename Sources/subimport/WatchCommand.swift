@@ -40,14 +40,9 @@ struct WatchCommand: AsyncParsableCommand {
             throw ValidationError("--fatal-cooldown must be 0 or more seconds")
         }
         for (flag, folder) in [("--reports", common.paths.reports), ("--state", common.paths.state)]
-        where Self.absolute(folder) == Self.absolute(inbox) {
+        where folder.absolutePath == inbox.absolutePath {
             throw ValidationError("\(flag) cannot be the inbox (\(inbox)): its files would be taken as input")
         }
-    }
-
-    private static func absolute(_ path: String) -> String {
-        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (full as NSString).standardizingPath
     }
 
     func run() async throws {

@@ -24,8 +24,8 @@ public struct InboxFolders: Sendable {
     /// atomically) or a folder cannot be created.
     public init(inbox: String, stateDirectory: String) throws {
         // Absolute paths: a batch records the path it was read from, and `InboxService` compares it.
-        self.inbox = Self.absolute(inbox)
-        let state = Self.absolute(stateDirectory)
+        self.inbox = inbox.absolutePath
+        let state = stateDirectory.absolutePath
         processing = (state as NSString).appendingPathComponent("processing")
         archive = (state as NSString).appendingPathComponent("archive")
         rejected = (state as NSString).appendingPathComponent("rejected")
@@ -134,11 +134,6 @@ public struct InboxFolders: Sendable {
     /// A claim folder name never used before: the time in milliseconds, the pid and a random part.
     private static func claimToken() -> String {
         "\(timeSuffix())-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-    }
-
-    private static func absolute(_ path: String) -> String {
-        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (full as NSString).standardizingPath
     }
 
     private static func timeSuffix() -> String {

@@ -276,10 +276,7 @@ public final class InboxService: @unchecked Sendable {
         do {
             for batchID in try session.store.batchesAwaitingReport(account: session.account.key) {
                 guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
-                let counts = JobState.reportStatuses.compactMap { status in
-                    (report.counts[status] ?? 0) > 0 ? "\(report.counts[status]!) \(status)" : nil
-                }
-                logger.info("batch \(batchID) settled: \(counts.joined(separator: ", ")) → \(report.csvPath)")
+                logger.info("batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)")
             }
         } catch {
             logger.error("cannot write reports: \(error)")

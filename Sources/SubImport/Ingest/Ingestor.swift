@@ -54,7 +54,7 @@ public struct Ingestor: Sendable {
         let fileName = (path as NSString).lastPathComponent
         let batchID: String
         switch try store.beginIngest(
-            identity: identity, fileName: fileName, filePath: absolute(path), owner: WorkerIdentity())
+            identity: identity, fileName: fileName, filePath: path.absolutePath, owner: WorkerIdentity())
         {
         case .exists(let existing):
             let counts = try store.statusCounts(batchID: existing.id)
@@ -169,9 +169,5 @@ public struct Ingestor: Sendable {
         }
         guard let stored = try store.storedRow(batchID: batchID, row: first) else { return false }
         return stored.fields == fields && stored.secret == secret
-    }
-
-    private func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }

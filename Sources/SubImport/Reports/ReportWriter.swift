@@ -69,6 +69,14 @@ public struct ReportWriter: Sendable {
         "{" + JobState.reportStatuses.map { "\(JSONText.quote($0)): \(counts[$0] ?? 0)" }.joined(separator: ", ") + "}"
     }
 
+    /// Row counts per report status as text for people, non-zero ones only, in the order
+    /// summaries list them: `3 created, 1 failed`.
+    public static func countsText(_ counts: [String: Int]) -> String {
+        JobState.reportStatuses.compactMap { status in
+            (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil
+        }.joined(separator: ", ")
+    }
+
     /// The report cells of one job, in `csvColumns` order (nil = empty).
     static func cells(of job: JobRecord) -> [String?] {
         [
