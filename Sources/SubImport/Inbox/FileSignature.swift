@@ -12,15 +12,12 @@ public struct FileSignature: Sendable, Equatable {
     public var size: Int64
     /// Modification time, in nanoseconds since 1970.
     public var modified: Int64
-    /// Status change time (a rename sets it), in nanoseconds since 1970.
-    public var changed: Int64
 
-    public init(device: UInt64, inode: UInt64, size: Int64, modified: Int64, changed: Int64 = 0) {
+    public init(device: UInt64, inode: UInt64, size: Int64, modified: Int64) {
         self.device = device
         self.inode = inode
         self.size = size
         self.modified = modified
-        self.changed = changed
     }
 
     /// The signature of the regular file at `path`, or nil when there is none (missing, a folder,
@@ -30,8 +27,7 @@ public struct FileSignature: Sendable, Equatable {
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return FileSignature(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            changed: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
     /// Whether nothing was written between the two observations (same file, same size and mtime).

@@ -50,7 +50,7 @@ public enum OpenWriterCheck {
         guard count > 0 else { return false }
         let text = String(decoding: buffer[0..<count], as: UTF8.self)
         for line in text.split(separator: "\n") where line.hasPrefix("flags:") {
-            let digits = line.dropFirst("flags:".count).trimmingCharacters(in: [" ", "\t"])
+            let digits = String(line.dropFirst("flags:".count)).trimmedSpaces()
             guard let flags = Int32(digits, radix: 8) else { return false }
             let access = flags & O_ACCMODE
             return access == O_WRONLY || access == O_RDWR
@@ -62,11 +62,5 @@ public enum OpenWriterCheck {
         withUnsafeBytes(of: entry.pointee.d_name) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }
