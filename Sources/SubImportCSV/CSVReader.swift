@@ -15,8 +15,23 @@
 /// - throws ``CSVFileError`` only for whole-file failures: cannot open, read error, NUL byte
 ///   (binary file), no header row.
 ///
+/// Memory stays bounded whatever the file: a record of more than ``maxRecordBytes`` bytes
+/// (``defaultMaxRecordBytes``, 64 KiB, unless told otherwise) is skipped to its end without
+/// being buffered and returned with the problem ``CSVRecordProblem/tooLong(column:limit:)``.
+///
 /// A reader is a single-use, single-threaded iterator (not `Sendable`).
 public final class CSVReader {
+    /// The most bytes a record may hold by default: 64 KiB, its fields' bytes plus one per
+    /// delimiter (quotes and line ends not counted).
+    public static let defaultMaxRecordBytes = 64 * 1024
+
+    /// The most bytes a record may hold (see ``defaultMaxRecordBytes``).
+    public var maxRecordBytes: Int { core.parser.maxRecordBytes }
+
+    /// The high-water mark of the reader's own buffers (the input chunk and the field being
+    /// collected), in bytes: at most about `chunkSize + 2 × maxRecordBytes`, whatever was read.
+    public var largestBufferedBytes: Int { core.largestBufferedBytes }
+
     private var core: StreamingReader
 
     /// The path given to ``init(path:chunkSize:)``, or the name given to
@@ -51,11 +66,16 @@ public final class CSVReader {
     /// Opens `path` and reads its first line to detect the BOM and the delimiter.
     ///
     /// - Parameter chunkSize: bytes read per read(2) call (at least 1). Memory use is about
-    ///   `chunkSize` plus the longest field and record, whatever the file size.
+    ///   `chunkSize` plus `maxRecordBytes`, whatever the file.
+    /// - Parameter maxRecordBytes: records holding more are returned without their text and
+    ///   with the problem ``CSVRecordProblem/tooLong(column:limit:)``.
     /// - Throws: `.cannotOpen` if the file cannot be opened, `.readFailed` if reading fails,
     ///   `.empty` if the file holds no record at all (empty, or only blank lines / a BOM).
-    public init(path: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
-        var core = try StreamingReader(source: try ByteSource(path: path), chunkSize: chunkSize)
+    public init(
+        path: String, chunkSize: Int = 1 << 20, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) throws(CSVFileError) {
+        var core = try StreamingReader(
+            source: try ByteSource(path: path), chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
         if core.isKnownEmpty {
             core.deallocate()
             throw .empty(path: path)
@@ -73,10 +93,14 @@ public final class CSVReader {
     ///
     /// Unlike ``init(path:chunkSize:)`` this cannot fail: an input without any record makes
     /// the first ``next()`` throw `.empty`.
-    public init(bytes: [UInt8], name: String = "<memory>", chunkSize: Int = .max) {
+    public init(
+        bytes: [UInt8], name: String = "<memory>", chunkSize: Int = .max,
+        maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) {
         let chunk = min(max(chunkSize, 1), max(bytes.count, 1))
         do {
-            core = try StreamingReader(source: ByteSource(bytes: bytes, name: name), chunkSize: chunk)
+            core = try StreamingReader(
+                source: ByteSource(bytes: bytes, name: name), chunkSize: chunk, maxRecordBytes: maxRecordBytes)
         } catch {
             fatalError("reading from memory cannot fail: \(error)")  // no I/O is involved
         }
