@@ -7,6 +7,8 @@ struct CancelCommand: ParsableCommand {
 
     @OptionGroup var paths: StateOptions
 
+    @OptionGroup var log: LogOptions
+
     @Argument(help: "Batch id (or a unique prefix of it).")
     var batch: String
 

@@ -65,8 +65,7 @@ struct CommonOptions: ParsableArguments {
         help: "Seconds between progress lines (default 0.5 on a terminal, 5 otherwise).")
     var progressEvery: Double?
 
-    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical")
-    var logLevel = "info"
+    @OptionGroup var log: LogOptions
 
     func validate() throws {
         guard ProviderRegistry.named(provider) != nil else {

@@ -31,7 +31,8 @@ final class Runtime: @unchecked Sendable {
     static func make(
         _ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil, sendingAs command: String? = nil
     ) async throws -> Runtime {
-        let logger = makeLogger(level: common.logLevel)
+        var logger = common.log.makeLogger()
+        logger[metadataKey: "provider"] = "\(common.providerDefinition.name)"
         let stateLock = try command.map {
             try StateLock.acquire(stateDirectory: stateOverride ?? common.paths.state, command: $0)
         }
@@ -100,16 +101,4 @@ final class Runtime: @unchecked Sendable {
         await onDedicatedThread { session.shutdown() }
         await sandbox?.stop()
     }
-}
-
-/// A logger writing to standard error at `level`.
-func makeLogger(level: String) -> Logger {
-    var logger = Logger(label: "subimport") { label in StreamLogHandler.standardError(label: label) }
-    logger.logLevel = Logger.Level(rawValue: level) ?? .info
-    return logger
-}
-
-/// Writes a line to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -10,13 +10,19 @@ struct SubImportCLI: AsyncParsableCommand {
         subcommands: [
             ImportCommand.self, WatchCommand.self, EnqueueCommand.self, WorkCommand.self, StatusCommand.self,
             ReportCommand.self,
-            RetryCommand.self, CancelCommand.self, SandboxCommand.self,
+            RetryCommand.self, CancelCommand.self, PruneCommand.self, SandboxCommand.self,
         ])
+
+    /// The `--log-format` of `command` (text for commands without log options).
+    private static func logFormat(of command: any ParsableCommand) -> LogFormat {
+        (command as? any LoggingCommand)?.log.format ?? .text
+    }
 
     /// Runs the command; bad usage exits with 2 (PRODUCT.md), not ArgumentParser's 64.
     static func main() async {
         do {
             var command = try parseAsRoot()
+            StandardError.format = logFormat(of: command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -27,6 +33,10 @@ struct SubImportCLI: AsyncParsableCommand {
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
+            }
+            if StandardError.format == .json, !(error is ExitCode) {
+                StandardError.message("error: \(fullMessage(for: error))")
+                Foundation.exit(code.rawValue)
             }
             exit(withError: error)
         }

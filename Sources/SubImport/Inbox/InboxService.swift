@@ -65,6 +65,13 @@ public final class InboxService: @unchecked Sendable {
         return InboxShutdown(requestsLeftInFlight: session.jobsInFlight(), fileInProgress: fileInProgress)
     }
 
+    /// Whether the inbox, worker and report threads are all running (`watch`'s health).
+    public var threadsAlive: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return running.isSuperset(of: ["inbox", "worker", "reports"])
+    }
+
     /// Stop claiming files and rows; `run` then shuts down. Safe from any thread.
     public func requestStop() {
         condition.lock()
@@ -201,7 +208,7 @@ public final class InboxService: @unchecked Sendable {
             guard let path = try folders.claim(name) else { return }
             process(path, resumed: false)
         } catch {
-            logger.error("cannot claim \(name): \(error); it stays in the inbox")
+            logger.error("cannot claim \(name): \(error); it stays in the inbox", metadata: .file(name))
         }
     }
 
@@ -217,10 +224,14 @@ public final class InboxService: @unchecked Sendable {
                 let reason =
                     "content already imported as batch \(batch.id) (file \(batch.fileName)); nothing is sent again"
                 let moved = try folders.reject(path, reason: reason)
-                logger.warning("rejected \(name): \(reason) → \(moved)")
+                EngineMetrics.file(.rejected)
+                logger.warning("rejected \(name): \(reason) → \(moved)", metadata: .file(name, batch: batch.id))
                 return
             }
             session.wakeWorkers()
+            EngineMetrics.file(.pickedUp)
+            EngineMetrics.settled(provider: batch.provider, status: .invalid, count: summary.invalid)
+            EngineMetrics.settled(provider: batch.provider, status: .duplicate, count: summary.duplicates)
             // Archive first, then record the new place: a batch whose recorded path is still in
             // `processing` is how a restart knows the file there is its own, not a repeat.
             let archived = try folders.archive(path, batchID: batch.id)
@@ -228,18 +239,20 @@ public final class InboxService: @unchecked Sendable {
             var line =
                 "picked up \(name): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(batch.id); archived as \(archived)"
             if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
-            logger.info("\(line)")
+            logger.info("\(line)", metadata: .file(name, batch: batch.id))
         } catch SubImportError.unreadableFile(_, let reason) {
             do {
                 let moved = try folders.reject(path, reason: "cannot be read as CSV: \(reason)")
-                logger.error("rejected \(name): cannot be read as CSV: \(reason) → \(moved)")
+                EngineMetrics.file(.rejected)
+                logger.error(
+                    "rejected \(name): cannot be read as CSV: \(reason) → \(moved)", metadata: .file(name))
             } catch {
-                logger.error("cannot reject \(name): \(error); it stays in \(path)")
+                logger.error("cannot reject \(name): \(error); it stays in \(path)", metadata: .file(name))
             }
         } catch {
             logger.error(
-                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s"
-            )
+                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s",
+                metadata: .file(name))
         }
     }
 
@@ -276,7 +289,9 @@ public final class InboxService: @unchecked Sendable {
         do {
             for batchID in try session.store.batchesAwaitingReport(account: session.account.key) {
                 guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
-                logger.info("batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)")
+                logger.info(
+                    "batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)",
+                    metadata: ["batch": "\(batchID)"])
             }
         } catch {
             logger.error("cannot write reports: \(error)")

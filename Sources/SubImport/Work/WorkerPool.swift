@@ -135,10 +135,13 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func process(_ job: ClaimedJob) {
+        let waitStarted = now()
         guard gate.limiter.acquire(), !shouldStop else {
             settle(job, .release, attempt: nil)
             return
         }
+        EngineMetrics.limiterWait(
+            account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
         let started = now()
         let answer = client.send(job)
         let finished = now()
@@ -146,7 +149,12 @@ public final class WorkerPool: @unchecked Sendable {
         requestCount += 1
         wakeup.unlock()
         let decision = FailureClassifier.classify(answer, fatalCodes: fatalCodes)
+        logger.debug("answer: \(decision.failureClass.rawValue)", metadata: .answer(job, decision))
+        EngineMetrics.request(provider: job.provider, decision: decision, seconds: finished - started)
         let settlement = settlement(for: job, answer: answer, decision: decision)
+        if decision.throttled {
+            EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
+        }
         let record = AttemptRecord(
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
@@ -177,7 +185,9 @@ public final class WorkerPool: @unchecked Sendable {
             let reason =
                 "\(decision.httpStatus.map { "HTTP \($0)" } ?? "") \(decision.errorCode.map { "code \($0): " } ?? "")\(decision.message)"
                 .trimmingCharacters(in: .whitespaces)
-            logger.critical("provider account \(scope.account) stopped: \(reason); remaining rows stay pending")
+            logger.critical(
+                "provider account \(scope.account) stopped: \(reason); remaining rows stay pending",
+                metadata: .answer(job, decision))
             gate.stop(reason: reason)
             return .release
         case .notSent, .ambiguous:
@@ -204,11 +214,17 @@ public final class WorkerPool: @unchecked Sendable {
         do {
             let held = try store.settle(
                 jobID: job.id, leaseOwner: identity.description, settlement, attempt: attempt)
+            if held, case .settle(let state, _, _, _, _, _) = settlement {
+                EngineMetrics.settled(provider: job.provider, status: state)
+            }
             if !held {
-                logger.warning("row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile")
+                logger.warning(
+                    "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                    metadata: .row(job))
             }
         } catch {
-            logger.error("could not record the answer for row \(job.row) of batch \(job.batchID): \(error)")
+            logger.error(
+                "could not record the answer for row \(job.row) of batch \(job.batchID): \(error)", metadata: .row(job))
         }
         wakeup.lock()
         wakeup.broadcast()
