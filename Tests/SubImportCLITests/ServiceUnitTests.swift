@@ -42,16 +42,8 @@ import Testing
         let text = try String(contentsOfFile: Self.unitPath, encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/subimport", with: CLI.executable.path)
         let copy = folder.write("subimport-watch.service", text)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.analyzer)
-        process.arguments = ["verify", copy]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = errors
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try runTool(Self.analyzer, ["verify", copy])
+        #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
     }
 }
