@@ -63,6 +63,11 @@ extension PruneResult {
         lines += rejectedFiles.map { "\(verb) \($0) and its reason file" }
         let summary =
             "\(batches.count) batch(es), \(archivedFiles.count) archived file(s) and \(rejectedFiles.count) rejected file(s) older than \(age)"
+        if !dryRun && !batches.isEmpty && !walTruncated {
+            lines.append(
+                "note: another process was reading the queue, so its write-ahead log was not truncated now; later writes overwrite it"
+            )
+        }
         lines.append(
             dryRun ? "dry run: \(summary) would be removed; nothing was removed" : "pruned \(summary); reports stay")
         return lines

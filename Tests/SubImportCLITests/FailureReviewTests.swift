@@ -33,6 +33,20 @@ import Testing
         let csvPath = try #require(
             written.components(separatedBy: "report: ").last?.components(separatedBy: " and ").first)
         #expect(try reportRows(csvPath).count == 22, "the report file stays complete")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+            // On a terminal (a pseudo-terminal from script(1)): an aligned table without the API keys.
+            let command = ([CLI.executable.path, "report", batch, "--status", "invalid"] + stateArguments)
+                .map { "'\($0)'" }.joined(separator: " ")
+            let table = try runTool("/usr/bin/script", ["-qec", command, "/dev/null"]).output
+                .components(separatedBy: "\r\n")
+            let header = try #require(table.first { $0.hasPrefix("row ") }, "\(table)")
+            #expect(!header.contains("api_key") && !header.contains(","))
+            let statusColumn = try #require(header.range(of: "status")).lowerBound.utf16Offset(in: header)
+            let rows = table.filter { $0.contains(" invalid ") }
+            #expect(rows.count == 5, "\(table)")
+            #expect(rows.allSatisfy { $0.range(of: "invalid")?.lowerBound.utf16Offset(in: $0) == statusColumn })
+            #expect(table.contains("5 row(s)"))
+        }
         let bad = try await CLI.run(["report", batch, "--status", "failed,nope"] + stateArguments)
         #expect(bad.status == 2)
         await sandbox.stop()

@@ -77,16 +77,17 @@ import Testing
         let old = folder.write("state/rejected/old.csv", "garbage")
         folder.write("state/rejected/old.csv.reason.txt", "no header row\n")
         try age(old + ".reason.txt", by: 7_200)
+        // A reason file whose file is gone (a prune stopped between the two deletions) goes too.
+        try age(folder.write("state/rejected/gone.csv.reason.txt", "no header row\n"), by: 7_200)
         let watch = try CLI.Running(
             [
                 "watch", "--inbox", inbox, "--base-url", sandbox.baseURL, "--rate", "0", "--settle", "0.2",
                 "--retain", "1h",
             ] + stateArguments, environment: sandboxCredentials)
-        #expect(await waitUntil(timeout: 20) { !FileManager.default.fileExists(atPath: old) }, "\(watch.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: old + ".reason.txt"))
+        #expect(await waitUntil(timeout: 20) { contents(rejected).isEmpty }, "\(watch.stderr)")
         #expect(
             await waitUntil {
-                watch.stderr.contains("retention: pruned 0 batch(es), 0 archived file(s) and 1 rejected")
+                watch.stderr.contains("retention: pruned 0 batch(es), 0 archived file(s) and 2 rejected")
             })
         try Data(validRows(2).utf8).write(to: URL(fileURLWithPath: inbox + "/good.csv"))
         try Data([0x00, 0xFF, 0x10]).write(to: URL(fileURLWithPath: inbox + "/binary.csv"))
@@ -96,8 +97,13 @@ import Testing
         #expect(await waitUntil { watch.stderr.contains("settled: 2 created") })
         #expect(contents(state + "/archive") == ["good.csv"])
 
+        let reportName = try #require(contents(reports).first { $0.hasPrefix("good.") && $0.hasSuffix(".csv") })
+        let keys = try reportRows(reports + "/" + reportName).compactMap { $0["api_key"] }.filter { !$0.isEmpty }
+        #expect(keys.count == 2)
         let pruned = try await CLI.run(["prune", "--older-than", "0s"] + stateArguments)
         #expect(pruned.status == 0, "prune needs no lock: \(pruned.stderr)")
+        #expect(!pruned.stdout.contains("not truncated"), "\(pruned.stdout)")
+        #expect(keys.allSatisfy { queueBytes().range(of: Data($0.utf8)) == nil }, "no key left while watch runs")
         #expect(pruned.stdout.contains("removed batch "), "\(pruned.stdout)")
         #expect(pruned.stdout.contains("archive/good.csv"))
         #expect(pruned.stdout.contains("rejected/binary.csv and its reason file"))

@@ -36,6 +36,18 @@ import Testing
         #expect(stop > shutdown)
     }
 
+    @Test func theBinaryAcceptsTheUnitsCommandLine() async throws {
+        let folder = TestFolder()
+        var arguments = try #require(try value("ExecStart")).split(separator: " ").map(String.init).dropFirst()
+            .map { $0.hasPrefix("/") ? folder.file(($0 as NSString).lastPathComponent) : $0 }
+        arguments += ["--sandbox"]
+        let watch = try CLI.Running(arguments)
+        #expect(await waitUntil(timeout: 20) { watch.stderr.contains("\"message\": \"watching ") }, "\(watch.stderr)")
+        watch.process.terminate()
+        let output = await watch.finish(timeout: 30)
+        #expect(output.status == 0, "\(output.stderr)")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyzer)))
     func systemdAnalyzeVerifiesItWithTheRealBinary() throws {
         let folder = TestFolder()

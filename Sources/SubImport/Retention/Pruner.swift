@@ -73,14 +73,19 @@ public struct Pruner: Sendable {
         return absolute
     }
 
-    /// Rejected files (not their reason files) rejected before `cutoff`: the time of rejection is
-    /// the reason file's modification time (it is written at rejection), else the file's own.
+    /// Rejected files (named without their `.reason.txt`) rejected before `cutoff`: the time of
+    /// rejection is the reason file's modification time (it is written at rejection), else the
+    /// file's own. A reason file left alone (a prune stopped between the two deletions) counts as
+    /// its file.
     private func rejectedBefore(_ cutoff: Timestamp) -> [String] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? []).sorted()
-        return names.filter { !$0.hasSuffix(Self.reasonSuffix) && !$0.hasPrefix(".") }.compactMap { name in
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: rejected)) ?? []).filter {
+            !$0.hasPrefix(".")
+        }
+        let files = Set(
+            names.map { $0.hasSuffix(Self.reasonSuffix) ? String($0.dropLast(Self.reasonSuffix.count)) : $0 })
+        return files.sorted().compactMap { name in
             let path = (rejected as NSString).appendingPathComponent(name)
-            let reason = path + Self.reasonSuffix
-            let rejectedAt = Self.modificationTime(reason) ?? Self.modificationTime(path)
+            let rejectedAt = Self.modificationTime(path + Self.reasonSuffix) ?? Self.modificationTime(path)
             guard let rejectedAt, rejectedAt < cutoff else { return nil }
             return path
         }
