@@ -75,13 +75,12 @@ public enum FilePermissions {
         return nil
     }
 
-    /// Sets mode 0600 on an existing regular file, never through a link; a missing file is not
-    /// an error.
+    /// Sets mode 0600 on an existing regular file, never on a link's target; a missing file is
+    /// not an error. Never opens the file: closing any descriptor of an SQLite database would
+    /// drop the POSIX locks SQLite holds on it.
     public static func restrictFile(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
         var info = stat()
-        if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG { _ = fchmod(descriptor, 0o600) }
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
+        _ = chmod(path, 0o600)
     }
 }
