@@ -10,6 +10,9 @@ import Logging
 /// - a file is taken only when complete: on its close-after-write or rename-in event
 ///   (inotify), or once unchanged for the settle window (`--poll`, and files already there at
 ///   start) — and in every case only when no visible process still holds it open for writing;
+/// - a file is opened once, without following a link and without blocking, and read only from
+///   that descriptor; a link, FIFO, socket, device or folder named `*.csv` is never read but
+///   moved as itself to `rejected` at once, never holding back other files;
 /// - a file is always in exactly one place (inbox, processing, archive, rejected): each move is
 ///   one rename; a run killed at any moment finishes the files left in `processing` next time,
 ///   without queuing a row twice (`Ingestor` is idempotent per content);
