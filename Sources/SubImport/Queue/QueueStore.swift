@@ -15,8 +15,9 @@ public final class QueueStore: Sendable {
     /// and the database files with mode 0600, and migrates the schema to the latest version.
     public init(directory: String) throws {
         self.directory = directory
-        try FilePermissions.makePrivateDirectory(directory)
+        try FilePermissions.prepareStateDirectory(directory)
         let path = (directory as NSString).appendingPathComponent("queue.sqlite")
+        try FilePermissions.checkDatabaseFiles(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SubImport
 
 /// `--log-level` and `--log-format`, accepted by every command.
 struct LogOptions: ParsableArguments {
@@ -13,14 +14,15 @@ struct LogOptions: ParsableArguments {
     )
     var format: LogFormat = .text
 
-    /// A logger writing to standard error in the chosen format at the chosen level.
+    /// A logger writing to standard error in the chosen format at the chosen level, control
+    /// characters escaped (`EscapingLogHandler`) in both formats.
     func makeLogger() -> Logger {
         let format = self.format
         let level = self.level
         var logger = Logger(label: "subimport") { label in
             switch format {
-            case .json: return JSONLogHandler(level: level)
-            case .text: return StreamLogHandler.standardError(label: label)
+            case .json: return EscapingLogHandler(wrapping: JSONLogHandler(level: level))
+            case .text: return EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
             }
         }
         logger.logLevel = level

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SubImport
 
 /// Standard error of this process: the log format chosen by `--log-format` for the whole run,
 /// and the lines written there. Set once by `SubImportCLI.main` before the command runs; in JSON
@@ -19,9 +20,11 @@ enum StandardError {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Writes a message for the operator: as is with `text` format; as a JSON log line with
+    /// Writes a message for the operator, control characters escaped (`ControlCharacters`): as
+    /// one line with `text` format; as a JSON log line with
     /// `json` format, at `level` (a leading `error: ` or `warning: ` sets the level and is dropped).
     static func message(_ text: String, level: Logger.Level = .notice) {
+        let text = ControlCharacters.escaped(text)
         guard format == .json else { return write(text + "\n") }
         var level = level
         var message = text
