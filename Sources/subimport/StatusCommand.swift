@@ -20,7 +20,9 @@ struct StatusCommand: ParsableCommand {
         for batch in batches {
             let counts = try store.statusCounts(batchID: batch.id)
             let pending = try store.pendingDetail(batchID: batch.id)
-            let pace = batch.state == .ready && batch.unsettled > 0 ? try store.pace(batchID: batch.id) : nil
+            // Pace and ETA for a batch being worked: rows left, and sending started.
+            let beingWorked = batch.state == .ready && batch.unsettled > 0 && batch.startedAt != nil
+            let pace = beingWorked ? try store.pace(batchID: batch.id) : nil
             if json {
                 let pendingJSON = ["queued", "running", "retrying"].map {
                     "\(JSONText.quote($0)): \(pending.byState[$0] ?? 0)"

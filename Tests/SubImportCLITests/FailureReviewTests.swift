@@ -93,6 +93,8 @@ import Testing
             ["import", file, "--base-url", sandbox.baseURL, "--rate", "0", "--concurrency", "1"] + stateArguments,
             environment: sandboxCredentials)
         #expect(await waitUntil { sandbox.accounts().count >= 5 })
+        let queued = try await CLI.run(["enqueue", folder.write("later.csv", validRows(3))] + stateArguments)
+        #expect(queued.status == 0, "\(queued.stderr)")
         let status = try await CLI.run(["status", "--json"] + stateArguments)
         let text = try await CLI.run(["status"] + stateArguments)
         run.process.interrupt()
@@ -101,7 +103,9 @@ import Testing
         let rate = try #require((batches.first?["rate_now"] as? NSNumber)?.doubleValue, "\(status.stdout)")
         #expect(rate > 0)
         #expect(((batches.first?["eta_seconds"] as? NSNumber)?.doubleValue ?? 0) > 0, "\(status.stdout)")
-        #expect(text.stdout.contains("rows/s over the last"), "\(text.stdout)")
+        #expect(batches.last?["file"] as? String == "later.csv")
+        #expect(batches.last?["rate_now"] is NSNull, "a batch not being worked has no pace: \(status.stdout)")
+        #expect(text.stdout.components(separatedBy: "rows/s over the last").count == 2, "\(text.stdout)")
         #expect(text.stdout.contains("ETA"))
         await sandbox.stop()
     }
