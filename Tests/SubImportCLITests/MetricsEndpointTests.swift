@@ -23,6 +23,16 @@ import Testing
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    /// Evaluates `condition` every 10 ms until it holds or `timeout` seconds pass; returns whether it held.
+    func eventually(timeout: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return try await condition()
+    }
+
     /// The samples of a Prometheus text exposition: `name{labels}` → value.
     func samples(_ text: String) -> [(name: String, labels: String, value: Double)] {
         text.split(separator: "\n").compactMap { line in
@@ -56,8 +66,13 @@ import Testing
         let port = try #require(
             watch.stderr.components(separatedBy: "http://127.0.0.1:").dropFirst().first?.prefix { $0.isNumber })
         let base = "http://127.0.0.1:\(port)"
-        let (healthStatus, health) = try await get(base + "/healthz")
-        #expect(healthStatus == 200 && health == "ok\n", "\(health)")
+        // Healthy once the inbox, worker and report threads run (they start just after the endpoint).
+        var health = (0, "")
+        _ = try await eventually {
+            health = try await get(base + "/healthz")
+            return health.0 == 200
+        }
+        #expect(health == (200, "ok\n"), "\(health)")
         try Data(validRows(Self.rows).utf8).write(to: URL(fileURLWithPath: inbox + "/people.csv"))
         try Data([0x00, 0xFF, 0x10]).write(to: URL(fileURLWithPath: inbox + "/binary.csv"))
         // Scraped while rows are being worked: the endpoint answers during the run.
@@ -66,12 +81,9 @@ import Testing
         #expect(duringStatus == 200)
         #expect(during.contains("# TYPE subimport_rows gauge"))
         // A 429 halves the account's rate for a while: the gauge shows it during the run.
-        var slowedDown = false
-        let deadline = Date().addingTimeInterval(20)
-        while !slowedDown && Date() < deadline {
+        let slowedDown = try await eventually {
             let rate = total(try await get(base + "/metrics").1, "subimport_effective_rate")
-            slowedDown = rate > 0 && rate < 50
-            if !slowedDown { try await Task.sleep(nanoseconds: 10_000_000) }
+            return rate > 0 && rate < 50
         }
         #expect(slowedDown, "the effective rate never dropped below --rate 50 after a 429")
         #expect(await waitUntil { watch.stderr.contains("settled: \(Self.rows) created") }, "\(watch.stderr)")
