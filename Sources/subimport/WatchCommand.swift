@@ -66,6 +66,11 @@ struct WatchCommand: AsyncParsableCommand {
         stop.connect { service.requestStop() }
         let shutdown = await onDedicatedThread { service.run() }
         withExtendedLifetime(trap) {}
+        if let failure = runtime.session.storeFailure {
+            printError("stopped: \(failure)")
+            await runtime.close()
+            throw ExitCode(3)
+        }
         if !shutdown.clean {
             var left: [String] = []
             if shutdown.requestsLeftInFlight > 0 {
