@@ -29,7 +29,10 @@ import Testing
 
     @Test func noPasswordIsLeftUnderTheStateFolderAfterImport() async throws {
         let output = try await CLI.run(
-            ["import", folder.write("a.csv", validRows(Self.count)), "--sandbox", "--state", state, "--reports", reports]
+            [
+                "import", folder.write("a.csv", validRows(Self.count)), "--sandbox", "--state", state, "--reports",
+                reports,
+            ]
         )
         #expect(output.status == 0, "\(output.stderr)")
         #expect(passwordsAtRest().isEmpty, "\(passwordsAtRest().sorted())")

@@ -202,7 +202,8 @@ public final class AnswerRecorder: @unchecked Sendable {
                 linesInFile += 1
             }
         } catch {
-            logger.error("cannot write the answer journal: \(error); \(unjournaled.count) answer(s) kept in memory only")
+            logger.error(
+                "cannot write the answer journal: \(error); \(unjournaled.count) answer(s) kept in memory only")
         }
     }
 

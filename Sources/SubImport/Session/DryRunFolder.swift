@@ -1,6 +1,10 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The throwaway state folder of `import --dry-run`: `<state>/dry-run/<pid>-<random>`, 0700,
 /// held with a `StateLock` while the dry run lives.
 ///
@@ -13,6 +17,8 @@ public final class DryRunFolder: @unchecked Sendable {
     /// The folder to use as the dry run's state folder.
     public let path: String
     private let lock: StateLock
+    /// Folders this dry run created to hold its own (the state folder, `dry-run`), removed when left empty.
+    private let createdParents: [String]
     private let removal = NSLock()
     private var removed = false
 
@@ -20,13 +26,16 @@ public final class DryRunFolder: @unchecked Sendable {
     public init(stateDirectory: String, logger: Logger) throws {
         Self.removeAbandoned(stateDirectory: stateDirectory, logger: logger)
         let parent = Self.parent(of: stateDirectory)
+        createdParents = [parent, stateDirectory].filter { !FileManager.default.fileExists(atPath: $0) }
         try FilePermissions.makePrivateDirectory(stateDirectory)
         try FilePermissions.makePrivateDirectory(parent)
         path = (parent as NSString).appendingPathComponent("\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         lock = try StateLock.acquire(stateDirectory: path, command: "import --dry-run")
     }
 
-    /// Deletes the folder and everything in it. Safe to call more than once, from any thread.
+    /// Deletes the folder and everything in it, and the folders created to hold it when they are
+    /// left empty (a dry run on a new state folder leaves no folder). Safe to call more than once,
+    /// from any thread.
     public func remove() {
         removal.lock()
         defer { removal.unlock() }
@@ -34,6 +43,7 @@ public final class DryRunFolder: @unchecked Sendable {
         removed = true
         try? FileManager.default.removeItem(atPath: path)
         lock.release()
+        for folder in createdParents { _ = rmdir(folder) }
     }
 
     /// Deletes every dry-run folder of `stateDirectory` whose run is gone (its lock is free).
