@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SubImport
 import SubImportSandbox
 import Testing
 
@@ -109,6 +110,37 @@ import Testing
         #expect(next.status == 0, "\(next.stderr)")
         try expectEveryAccountOnceWithItsKey(next, sandbox: sandbox, count: 6)
         #expect(journalSize() == 0)
+        await sandbox.stop()
+    }
+
+    @Test func watchStopsWithExit3WhenTheQueueStaysUnwritable() async throws {
+        let sandbox = try await delayedSandbox()
+        let inbox = folder.file("inbox")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let run = try CLI.Running(
+            sending("watch", nil, sandbox: sandbox, ["--inbox", inbox, "--settle", "0.3", "--store-retry-limit", "1"]),
+            environment: sandboxCredentials)
+        #expect(await waitUntil { run.stderr.contains("watching ") }, "\(run.stderr)")
+        try Data(validRows(4).utf8).write(to: URL(fileURLWithPath: inbox + "/w.csv"))
+        #expect(await waitUntil { sandbox.accounts().count >= 1 }, "\(run.stderr)")
+        let lock = try ExclusiveLock(path: state + "/queue.sqlite")
+        let output = await run.finish(timeout: 60)
+        #expect(output.status == 3, "\(output.stderr)")
+        #expect(output.stderr.contains("will be applied at the next start"), "\(output.stderr)")
+        try lock.release()
+        // The next start applies the kept answers (here: every row's) before anything else.
+        let next = try await CLI.run(sending("work", nil, sandbox: sandbox, []), environment: sandboxCredentials)
+        #expect(next.status == 0, "\(next.stderr)")
+        let store = try QueueStore(directory: state)
+        var keys: [String] = []
+        for batch in try store.batches() {
+            try store.forEachJob(batchID: batch.id) { job in
+                if job.state == .created, let key = job.apiKey { keys.append(key) }
+            }
+        }
+        #expect(keys.count == 4, "\(next.stdout) \(next.stderr)")
+        #expect(Set(keys) == Set(sandbox.accounts().map(\.apiKey)))
+        #expect(sandbox.accounts().count == 4)
         await sandbox.stop()
     }
 }
