@@ -136,7 +136,7 @@ public final class AnswerRecorder: @unchecked Sendable {
             condition.lock()
             finished = true
             condition.unlock()
-            runMaintenance()
+            runMaintenance(wait: min(store.options.busyTimeout, 2))
         }
         store.onSecretErased(nil)
     }
@@ -241,17 +241,17 @@ public final class AnswerRecorder: @unchecked Sendable {
     }
 
     private func maintain() {
-        maintenanceQueue.sync { _ = runMaintenance() }
+        maintenanceQueue.sync { _ = runMaintenance(wait: min(store.options.busyTimeout, 2)) }
     }
 
     /// Checkpoints (truncating the WAL) and rewrites the journal without the answers that the
     /// checkpoint made durable. Returns false when something is left to do.
     @discardableResult
-    private func runMaintenance() -> Bool {
+    private func runMaintenance(wait: Double = 0.25) -> Bool {
         condition.lock()
         let applied = appliedSinceCheckpoint
         condition.unlock()
-        let checkpointed = store.checkpointTruncatingWAL()
+        let checkpointed = store.checkpointTruncatingWAL(wait: wait)
         condition.lock()
         defer { condition.unlock() }
         guard checkpointed else { return false }

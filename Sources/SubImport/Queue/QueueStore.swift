@@ -50,13 +50,18 @@ public final class QueueStore: Sendable {
 
     /// Copies every committed page into `queue.sqlite` and truncates the WAL to zero bytes, so
     /// that older page images (a settled row's password among them) are no longer in any file.
-    /// Waits up to the busy timeout for readers of older snapshots and for writers; returns
-    /// false when the WAL could not be fully checkpointed and truncated (try again later).
+    /// Waits up to `wait` seconds for readers of older snapshots and for writers (so a long read
+    /// never holds the writer back for the whole busy timeout); returns false when the WAL could
+    /// not be fully checkpointed and truncated (try again later).
     @discardableResult
-    public func checkpointTruncatingWAL() -> Bool {
+    public func checkpointTruncatingWAL(wait: Double = 0.25) -> Bool {
         do {
-            let result = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
-            return result.walFrameCount == result.checkpointedFrameCount
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = \(Int(max(0, wait) * 1000))")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(options.busyTimeout * 1000))") }
+                let result = try db.checkpoint(.truncate)
+                return result.walFrameCount == result.checkpointedFrameCount
+            }
         } catch {
             return false
         }
