@@ -27,6 +27,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("base-url"), help: "Provider API scheme, host and port (documented paths are appended).")
     var baseURL: String?
 
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help: "Let --base-url be plain http:// to a host other than loopback (credentials then travel in clear).")
+    var allowInsecureHTTP = false
+
     @Flag(help: "Start the built-in provider emulator on a free loopback port and use it (no credentials needed).")
     var sandbox = false
 
@@ -95,11 +100,10 @@ struct CommonOptions: ParsableArguments {
             throw ValidationError("--default: \(error)")
         }
         if let baseURL {
-            guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
-                url.host != nil, url.path.isEmpty || url.path == "/"
-            else {
-                throw ValidationError(
-                    "--base-url takes a scheme, host and port only, like https://api.octopush.com (got \(baseURL))")
+            do {
+                try BaseURLCheck.validate(baseURL, allowInsecureHTTP: allowInsecureHTTP)
+            } catch {
+                throw ValidationError("\(error)")
             }
             if sandbox { throw ValidationError("--sandbox and --base-url cannot be used together") }
         }

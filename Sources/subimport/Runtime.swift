@@ -106,14 +106,16 @@ final class Runtime: @unchecked Sendable {
     }
 }
 
-/// A logger writing to standard error at `level`.
+/// A logger writing to standard error at `level`, control characters escaped (`EscapingLogHandler`).
 func makeLogger(level: String) -> Logger {
-    var logger = Logger(label: "subimport") { label in StreamLogHandler.standardError(label: label) }
+    var logger = Logger(label: "subimport") { label in
+        EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
+    }
     logger.logLevel = Logger.Level(rawValue: level) ?? .info
     return logger
 }
 
-/// Writes a line to standard error.
+/// Writes one line to standard error, control characters escaped (`ControlCharacters`).
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((ControlCharacters.escaped(text) + "\n").utf8))
 }

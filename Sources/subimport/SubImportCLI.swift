@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SubImport
 
 @main
 struct SubImportCLI: AsyncParsableCommand {
@@ -22,6 +23,11 @@ struct SubImportCLI: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as SubImportError {
+            // An unsafe or locked state folder, from any command: refused like bad usage.
+            guard case .unsafeState = error else { exit(withError: error) }
+            printError("error: \(error)")
+            Foundation.exit(2)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {

@@ -148,6 +148,7 @@ final class AnswerJournal {
     /// A line cut short by a crash during its append is skipped: its answer was never acknowledged.
     static func entries(directory: String) throws -> [(line: [UInt8], answer: JournaledAnswer)] {
         let path = (directory as NSString).appendingPathComponent(fileName)
+        try FilePermissions.checkStateFile(path)
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if descriptor < 0 && errno == ENOENT { return [] }
         guard descriptor >= 0 else { throw failure("cannot open", path) }
@@ -170,6 +171,7 @@ final class AnswerJournal {
     }
 
     private static func openForAppend(_ path: String) throws -> Int32 {
+        try FilePermissions.checkStateFile(path)
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw failure("cannot open", path) }
         do {

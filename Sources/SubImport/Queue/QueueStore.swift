@@ -20,8 +20,9 @@ public final class QueueStore: Sendable {
     public init(directory: String, options: StoreOptions = StoreOptions()) throws {
         self.directory = directory
         self.options = options
-        try FilePermissions.makePrivateDirectory(directory)
+        try FilePermissions.prepareStateDirectory(directory)
         let path = (directory as NSString).appendingPathComponent("queue.sqlite")
+        try FilePermissions.checkDatabaseFiles(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.prepareDatabase { db in

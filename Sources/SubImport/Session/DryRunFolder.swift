@@ -27,7 +27,7 @@ public final class DryRunFolder: @unchecked Sendable {
         Self.removeAbandoned(stateDirectory: stateDirectory, logger: logger)
         let parent = Self.parent(of: stateDirectory)
         createdParents = [parent, stateDirectory].filter { !FileManager.default.fileExists(atPath: $0) }
-        try FilePermissions.makePrivateDirectory(stateDirectory)
+        try FilePermissions.prepareStateDirectory(stateDirectory)
         try FilePermissions.makePrivateDirectory(parent)
         path = (parent as NSString).appendingPathComponent("\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         lock = try StateLock.acquire(stateDirectory: path, command: "import --dry-run")

@@ -37,10 +37,17 @@ public final class ImportSession: @unchecked Sendable {
 
     /// Ingests one file (see `Ingestor`).
     public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
-        try Ingestor(
-            store: store, provider: account.provider, mode: mode, account: account.key, defaults: columnDefaults
-        ).ingest(
-            path: path, progress: progress)
+        try ingestor.ingest(path: path, progress: progress)
+    }
+
+    /// Ingests a file already open (see `Ingestor.ingest(_:progress:)`): the inbox's way, which
+    /// never re-opens a path.
+    public func ingest(_ file: InputFile) throws -> IngestSummary {
+        try ingestor.ingest(file)
+    }
+
+    private var ingestor: Ingestor {
+        Ingestor(store: store, provider: account.provider, mode: mode, account: account.key, defaults: columnDefaults)
     }
 
     /// Works the given batches (nil: every batch of the account) until they settle, a fatal
