@@ -161,7 +161,7 @@ struct StateOptions: ParsableArguments {
         help:
             "Seconds answers are kept (in <state>/answers.journal) while the queue database cannot be written, before stopping with exit 3."
     )
-    var storeRetryLimit: Double = 300
+    var storeRetryLimit: Double = 120
 
     func validate() throws {
         guard busyTimeout >= 0, busyTimeout.isFinite, storeRetryLimit >= 0, storeRetryLimit.isFinite else {
