@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SubImportSandbox
 import Testing
 
@@ -36,6 +37,23 @@ import Testing
         )
         #expect(output.status == 0, "\(output.stderr)")
         #expect(passwordsAtRest().isEmpty, "\(passwordsAtRest().sorted())")
+    }
+
+    @Test func cancelledRowsLeaveNoPasswordBehind() async throws {
+        let paths = ["--state", state, "--reports", reports]
+        let queued = try await CLI.run(["enqueue", folder.write("a.csv", validRows(Self.count))] + paths)
+        #expect(queued.status == 0, "\(queued.stderr)")
+        #expect(!passwordsAtRest().isEmpty, "queued rows keep their passwords")
+        let batch = try #require(
+            queued.stdout.components(separatedBy: "→ batch ").last?.prefix(while: { !$0.isWhitespace }))
+        // Another program has the database open (as a running `watch` would): closing `cancel`'s
+        // connection is then not the last close, which would checkpoint by itself.
+        let other = try DatabaseQueue(path: state + "/queue.sqlite")
+        _ = try await other.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job") }
+        let cancelled = try await CLI.run(["cancel", String(batch)] + paths)
+        #expect(cancelled.status == 0, "\(cancelled.stderr)")
+        #expect(passwordsAtRest().isEmpty, "\(passwordsAtRest().sorted())")
+        withExtendedLifetime(other) {}
     }
 
     func startWatch(_ sandbox: SandboxServer) async throws -> CLI.Running {
