@@ -77,6 +77,7 @@ public final class AnswerRecorder: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !started else { return }
+        if let storedFailure { throw storedFailure }
         let leftOver = try AnswerJournal.entries(directory: store.directory)
         try openJournal()
         var applied = 0
@@ -85,7 +86,10 @@ public final class AnswerRecorder: @unchecked Sendable {
             nextSequence += 1
             kept[sequence] = line
             linesInFile += 1
-            guard let settlement = entry.settlement.settlement else { continue }
+            guard let settlement = entry.settlement.settlement else {
+                appliedSinceCheckpoint.insert(sequence)  // unusable: dropped with the applied ones
+                continue
+            }
             let held = try applyRetrying(sequence: sequence) {
                 try self.store.settle(
                     jobID: entry.jobID, leaseOwner: entry.leaseOwner, settlement, attempt: entry.attempt?.record,
