@@ -80,6 +80,10 @@ let package = Package(
         .testTarget(
             name: "SubImportTests",
             dependencies: ["SubImport", "SubImportSandbox", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SubImportCLITests", dependencies: ["subimport", "SubImport", "SubImportSandbox"]),
+        .testTarget(
+            name: "SubImportCLITests",
+            dependencies: [
+                "subimport", "SubImport", "SubImportSandbox", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ]
 )

@@ -15,6 +15,8 @@ struct CancelCommand: ParsableCommand {
     func run() throws {
         let (store, found) = try paths.openBatch(batch)
         let cancelled = try store.cancel(batchID: found.id)
+        // The cancelled rows' passwords leave the WAL too (a sender checkpoints again at its start).
+        store.checkpointTruncatingWAL()
         print("batch \(found.id): \(cancelled) row(s) cancelled")
     }
 }

@@ -149,13 +149,33 @@ struct StateOptions: ParsableArguments {
 
     @Option(help: "Where reports are written.")
     var reports = "./reports"
+
+    @Option(
+        name: .customLong("busy-timeout"),
+        help: "Seconds a write to the queue database waits for another program's lock before it is retried.")
+    var busyTimeout: Double = 30
+
+    @Option(
+        name: .customLong("store-retry-limit"),
+        help:
+            "Seconds answers are kept (in <state>/answers.journal) while the queue database cannot be written, before stopping with exit 3."
+    )
+    var storeRetryLimit: Double = 120
+
+    func validate() throws {
+        guard busyTimeout >= 0, busyTimeout.isFinite, storeRetryLimit >= 0, storeRetryLimit.isFinite else {
+            throw ValidationError("--busy-timeout and --store-retry-limit must be 0 or more seconds")
+        }
+    }
+
+    var storeOptions: StoreOptions { StoreOptions(busyTimeout: busyTimeout, unwritableLimit: storeRetryLimit) }
 }
 
 extension StateOptions {
     /// Opens the queue and finds batch `id` (or a unique prefix of it); a missing batch is
     /// reported and exits with 2.
     func openBatch(_ id: String) throws -> (QueueStore, Batch) {
-        let store = try QueueStore(directory: state)
+        let store = try QueueStore(directory: state, options: storeOptions)
         guard let batch = try store.batch(id: id) else {
             printError("error: \(SubImportError.unknownBatch(id))")
             throw ExitCode(2)

@@ -62,7 +62,8 @@ final class Runtime: @unchecked Sendable {
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
-            logger: logger)
+            storeOptions: common.paths.storeOptions, logger: logger)
+        if command != nil { try session.prepareForSending() }
         return Runtime(
             session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,
             stateLock: stateLock)
@@ -76,6 +77,9 @@ final class Runtime: @unchecked Sendable {
         do {
             return try await make(
                 common, needsCredentials: needsCredentials, stateOverride: stateOverride, sendingAs: command)
+        } catch let failure as StoreUnwritable {
+            printError("error: \(failure)")
+            throw ExitCode(3)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

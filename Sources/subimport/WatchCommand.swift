@@ -97,6 +97,11 @@ struct WatchCommand: AsyncParsableCommand {
         retention?.cancel()
         await metrics?.stop()
         withExtendedLifetime(trap) {}
+        if let failure = runtime.session.storeFailure {
+            printError("stopped: \(failure)")
+            await runtime.close()
+            throw ExitCode(3)
+        }
         if !shutdown.clean {
             var left: [String] = []
             if shutdown.requestsLeftInFlight > 0 {
@@ -107,7 +112,9 @@ struct WatchCommand: AsyncParsableCommand {
             if shutdown.fileInProgress { left.append("a file still being queued (the next start queues it again)") }
             runtime.logger.warning(
                 "stopped after the \(shutdownTimeout) s shutdown timeout with \(left.joined(separator: " and "))")
-            // The unanswered requests hold the HTTP client: exit without waiting for them.
+            // The unanswered requests hold the HTTP client: exit without waiting for them, after
+            // one last checkpoint (settled rows' passwords leave the WAL, recorded answers the journal).
+            runtime.session.recorder.finish()
             Foundation.exit(0)
         }
         runtime.logger.info("stopped: every request in flight was answered and recorded")

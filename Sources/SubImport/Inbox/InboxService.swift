@@ -309,6 +309,11 @@ public final class InboxService: @unchecked Sendable {
     private func workLoop() {
         while !isStopping {
             let result = session.work(batchIDs: nil, continuous: true)
+            if session.storeFailure != nil {
+                // The answers are kept in the journal; `watch` exits with 3 (see WatchCommand).
+                requestStop()
+                return
+            }
             guard !isStopping else { return }
             if let reason = result.fatalStop {
                 logger.critical(

@@ -18,6 +18,8 @@ public final class WorkerPool: @unchecked Sendable {
     let fatalCodes: Set<String>
     let identity = WorkerIdentity()
     let logger: Logger
+    /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
+    let recorder: AnswerRecorder
     private let wakeup = NSCondition()
     private var stopRequested = false
     private var requestCount = 0
@@ -27,9 +29,10 @@ public final class WorkerPool: @unchecked Sendable {
 
     public init(
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
-        gate: AccountGate, options: WorkOptions, logger: Logger
+        gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
         self.store = store
+        self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
         self.client = client
         self.fatalCodes = provider.fatalErrorCodes
@@ -211,20 +214,18 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func settle(_ job: ClaimedJob, _ settlement: Settlement, attempt: AttemptRecord?) {
-        do {
-            let held = try store.settle(
-                jobID: job.id, leaseOwner: identity.description, settlement, attempt: attempt)
-            if held, case .settle(let state, _, _, _, _, _) = settlement {
+        switch recorder.record(job, leaseOwner: identity.description, settlement, attempt: attempt) {
+        case .recorded:
+            if case .settle(let state, _, _, _, _, _) = settlement {
                 EngineMetrics.settled(provider: job.provider, status: state)
             }
-            if !held {
-                logger.warning(
-                    "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
-                    metadata: .row(job))
-            }
-        } catch {
-            logger.error(
-                "could not record the answer for row \(job.row) of batch \(job.batchID): \(error)", metadata: .row(job))
+        case .notHeld:
+            logger.warning(
+                "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                metadata: .row(job))
+        case .storeUnwritable:
+            // The answer is kept in the journal; the next start applies it.
+            requestStop()
         }
         wakeup.lock()
         wakeup.broadcast()
