@@ -71,14 +71,32 @@ public final class CSVReader {
     ///   with the problem ``CSVRecordProblem/tooLong(column:limit:)``.
     /// - Throws: `.cannotOpen` if the file cannot be opened, `.readFailed` if reading fails,
     ///   `.empty` if the file holds no record at all (empty, or only blank lines / a BOM).
-    public init(
+    public convenience init(
         path: String, chunkSize: Int = 1 << 20, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
     ) throws(CSVFileError) {
-        var core = try StreamingReader(
-            source: try ByteSource(path: path), chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+        try self.init(source: try ByteSource(path: path), chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
+    }
+
+    /// Reads the file open at `descriptor` from its start, like ``init(path:chunkSize:maxRecordBytes:)``,
+    /// through a duplicate of the descriptor: the file is never opened again by name, so what is
+    /// read is the very file the caller opened and checked. The caller keeps (and closes) `descriptor`.
+    ///
+    /// - Parameter name: used as the path in errors.
+    public convenience init(
+        descriptor: Int32, name: String, chunkSize: Int = 1 << 20,
+        maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) throws(CSVFileError) {
+        try self.init(
+            source: try ByteSource(duplicating: descriptor, name: name), chunkSize: chunkSize,
+            maxRecordBytes: maxRecordBytes)
+    }
+
+    private init(source: ByteSource, chunkSize: Int, maxRecordBytes: Int) throws(CSVFileError) {
+        let name = source.name
+        var core = try StreamingReader(source: source, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
         if core.isKnownEmpty {
             core.deallocate()
-            throw .empty(path: path)
+            throw .empty(path: name)
         }
         self.core = core
     }
