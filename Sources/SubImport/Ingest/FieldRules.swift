@@ -23,7 +23,13 @@ public enum FieldRules {
 
     /// Characters as a person counts them (grapheme clusters); byte count for ASCII text.
     static func characterCount(_ value: String) -> Int {
-        value.utf8.allSatisfy { $0 < 0x80 } ? value.utf8.count : value.count
+        var text = value
+        let isASCII = text.withUTF8 { bytes in
+            var union: UInt8 = 0
+            for byte in bytes { union |= byte }
+            return union < 0x80
+        }
+        return isASCII ? text.utf8.count : value.count
     }
 
     /// Whether `value` is an absolute http(s) URL with a host.

@@ -16,10 +16,10 @@ public struct Ingestor: Sendable {
     /// Values of empty or absent cells, by canonical column name.
     public let defaults: [String: String]
     /// Rows written per transaction, at most.
-    public var chunkSize = 5_000
+    public var chunkSize = 2_000
     /// Bytes of row text per transaction, at most (more rows than this wait for the next one),
     /// so that chunks of long rows stay small: at most three chunks are in memory.
-    public var maxChunkBytes = 4 << 20
+    public var maxChunkBytes = 1 << 20
 
     public init(
         store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String,
@@ -120,10 +120,7 @@ public struct Ingestor: Sendable {
                     job.errorMessage = InputQuote.cut(problem.description, to: InputQuote.maxMessageCharacters)
                     invalid += 1
                 } else {
-                    var hasher = Hasher()
-                    hasher.combine(job.fields)
-                    hasher.combine(row.secret)
-                    let hash = UInt64(UInt(bitPattern: hasher.finalize()))
+                    let hash = Self.contentHash(fields: job.fields, secret: row.secret)
                     if let first = try seen.firstMatch(
                         hash: hash,
                         {
@@ -178,6 +175,15 @@ public struct Ingestor: Sendable {
             batch: batch, alreadyKnown: false, rows: rowNumber, invalid: invalid, duplicates: duplicates,
             toSend: toSend,
             notes: notes)
+    }
+
+    /// A hash of a row's stored content, consistent with `String` equality (canonical
+    /// equivalence), which confirms a candidate.
+    private static func contentHash(fields: String, secret: String?) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(fields)
+        hasher.combine(secret)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.
