@@ -40,25 +40,33 @@ struct BulkInsert: ~Copyable {
 
     /// Binds `text` to the next parameter.
     mutating func text(_ text: String) throws {
-        var text = text
-        let code = text.withUTF8 { bytes -> Int32 in
-            let count = bytes.count
-            if arenaUsed + count + 1 > arenaCapacity {
-                retired.append(arena)
-                arenaCapacity = max(arenaCapacity * 2, count + 1)
-                arena = .allocate(capacity: arenaCapacity)
-                arenaUsed = 0
-            }
-            let start = arena + arenaUsed
-            if let base = bytes.baseAddress {
-                UnsafeMutableRawPointer(start).copyMemory(from: base, byteCount: count)
-            }
-            arenaUsed += count + 1
-            // SQLITE_STATIC (nil destructor): the bytes stay put until `step()` resets the row.
-            // A non-null pointer even for "" (a null one would store NULL).
-            return sqlite3_bind_text(handle, index, start, Int32(count), nil)
-        }
+        // Native strings lend their UTF-8 without a copy of the String value (no retain).
+        let code =
+            text.utf8.withContiguousStorageIfAvailable { bind($0) }
+            ?? {
+                var copy = text
+                return copy.withUTF8 { bind($0) }
+            }()
         try next(code)
+    }
+
+    /// Copies `bytes` into the arena and binds them `SQLITE_STATIC` to the next parameter.
+    private mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let count = bytes.count
+        if arenaUsed + count + 1 > arenaCapacity {
+            retired.append(arena)
+            arenaCapacity = max(arenaCapacity * 2, count + 1)
+            arena = .allocate(capacity: arenaCapacity)
+            arenaUsed = 0
+        }
+        let start = arena + arenaUsed
+        if let base = bytes.baseAddress {
+            UnsafeMutableRawPointer(start).copyMemory(from: base, byteCount: count)
+        }
+        arenaUsed += count + 1
+        // SQLITE_STATIC (nil destructor): the bytes stay put until `step()` resets the row.
+        // A non-null pointer even for "" (a null one would store NULL).
+        return sqlite3_bind_text(handle, index, start, Int32(count), nil)
     }
 
     /// Binds `text`, or NULL, to the next parameter.
