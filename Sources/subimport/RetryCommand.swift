@@ -9,8 +9,9 @@ struct RetryCommand: ParsableCommand {
         discussion: """
             Passwords are erased from the queue when a row settles, so failed rows get theirs back from \
             the batch's source file (checked by SHA-256); rows without passwords (SMSPartner) need no \
-            file. Rows settled `uncertain` are not retried: \
-            the provider may have created them; check there first.
+            file. Rows settled `uncertain` are never sent again by `retry`: the provider may have \
+            created them (an ambiguous attempt, or a success whose answer could not be read); check \
+            there first.
             """)
 
     @OptionGroup var paths: StateOptions
@@ -41,6 +42,10 @@ struct RetryCommand: ParsableCommand {
         let result = try store.retry(batchID: found.id, secrets: secrets, secretRequired: recovery.secretRequired)
         print(
             "batch \(found.id): \(result.requeued) failed row(s) queued again; pending rows get a fresh attempt budget")
+        if let uncertain = try store.statusCounts(batchID: found.id)["uncertain"], uncertain > 0 {
+            print(
+                "  \(uncertain) uncertain row(s) not sent again: the provider may have created them; check there first")
+        }
         if result.skipped > 0 {
             print("  \(result.skipped) failed row(s) have no password in the source file and stay failed")
         }
