@@ -57,8 +57,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Seed of the fault decisions (same seed, same faults).")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("log-level"))
-    var logLevel = "info"
+    @OptionGroup var log: LogOptions
 
     func run() async throws {
         var configuration = SandboxConfiguration()
@@ -76,7 +75,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.smspartnerErrorsWithHTTP200 = smspartnerHTTP200Errors
         configuration.retryAfterSeconds = retryAfter
         configuration.seed = seed
-        let server = try await SandboxServer.start(configuration, logger: makeLogger(level: logLevel))
+        let server = try await SandboxServer.start(configuration, logger: log.makeLogger())
         FileHandle.standardOutput.write(Data("sandbox listening on \(server.baseURL)\n".utf8))
         let stop = AsyncStream<Void> { continuation in
             let trap = SignalTrap { continuation.yield() }

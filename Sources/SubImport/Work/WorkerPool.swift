@@ -19,6 +19,8 @@ public final class WorkerPool: @unchecked Sendable {
     let policy: SettlementPolicy
     let identity = WorkerIdentity()
     let logger: Logger
+    /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
+    let recorder: AnswerRecorder
     private let wakeup = NSCondition()
     private var stopRequested = false
     private var requestCount = 0
@@ -28,9 +30,10 @@ public final class WorkerPool: @unchecked Sendable {
 
     public init(
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
-        gate: AccountGate, options: WorkOptions, logger: Logger
+        gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
         self.store = store
+        self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
         self.client = client
         self.policy = SettlementPolicy(retry: options.retry, fatalCodes: provider.fatalErrorCodes)
@@ -94,7 +97,10 @@ public final class WorkerPool: @unchecked Sendable {
             do {
                 if try store.hasRunnableJob(scope: scope) {
                     // Claim only once the request may leave: a lease never runs out while its row waits.
+                    let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
+                    EngineMetrics.limiterWait(
+                        account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
                     if let job = try store.claim(
                         scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
                     )
@@ -157,8 +163,13 @@ public final class WorkerPool: @unchecked Sendable {
         let verdict = policy.decide(
             answer, mode: ImportMode(rawValue: job.mode) ?? .create,
             history: AttemptHistory(failures: job.failures, ambiguous: job.ambiguous), now: finished)
-        perform(verdict.actions)
         let decision = verdict.decision
+        logger.debug("answer: \(decision.failureClass.rawValue)", metadata: .answer(job, decision))
+        EngineMetrics.request(provider: job.provider, decision: decision, seconds: finished - started)
+        perform(verdict.actions, job: job, decision: decision)
+        if decision.throttled {
+            EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
+        }
         let record = AttemptRecord(
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
@@ -167,27 +178,33 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Performs what a verdict asks of the account: slow its limiter down, or stop it.
-    private func perform(_ actions: [AccountAction]) {
+    private func perform(_ actions: [AccountAction], job: ClaimedJob, decision: AnswerDecision) {
         for action in actions {
             switch action {
             case .throttle(let retryAfter):
                 gate.limiter.throttle(retryAfter: retryAfter)
             case .stop(let reason):
-                logger.critical("provider account \(scope.account) stopped: \(reason); remaining rows stay pending")
+                logger.critical(
+                    "provider account \(scope.account) stopped: \(reason); remaining rows stay pending",
+                    metadata: .answer(job, decision))
                 gate.stop(reason: reason)
             }
         }
     }
 
     private func settle(_ job: ClaimedJob, _ settlement: Settlement, attempt: AttemptRecord?) {
-        do {
-            let held = try store.settle(
-                jobID: job.id, leaseOwner: identity.description, settlement, attempt: attempt)
-            if !held {
-                logger.warning("row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile")
+        switch recorder.record(job, leaseOwner: identity.description, settlement, attempt: attempt) {
+        case .recorded:
+            if case .settle(let state, _, _, _, _, _) = settlement {
+                EngineMetrics.settled(provider: job.provider, status: state)
             }
-        } catch {
-            logger.error("could not record the answer for row \(job.row) of batch \(job.batchID): \(error)")
+        case .notHeld:
+            logger.warning(
+                "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                metadata: .row(job))
+        case .storeUnwritable:
+            // The answer is kept in the journal; the next start applies it.
+            requestStop()
         }
         wakeup.lock()
         wakeup.broadcast()
