@@ -62,32 +62,42 @@ import Testing
         #expect(try states(session, batchID) == [.uncertain, .uncertain])
     }
 
-    @Test(
-        "A Retry-After that is not a sane number is ignored for the normal backoff",
-        arguments: ["inf", "-5", "nan", "1e400", "-inf"])
-    func insaneRetryAfterIsIgnored(value: String) async throws {
+    /// Imports two rows against a server that answers the first request 429 with
+    /// `Retry-After: value`, then 201 with a key; `check` gets the session, batch, result and
+    /// the statuses the server answered.
+    func importAfterA429(
+        retryAfter value: String, check: (ImportSession, String, WorkResult, [Int]) throws -> Void
+    ) async throws {
         let directory = TestDirectory()
         let server = try HostileServer([.init(status: 429, headers: [("Retry-After", value)]), Self.created])
         defer { server.stop() }
         let (session, batchID, result) = try await importRows(2, server: server, directory: directory)
         defer { session.shutdown() }
-        #expect(result.fatalStop == nil)
-        #expect(server.answered == [429, 201, 201])
-        #expect(try states(session, batchID) == [.created, .created])
+        try check(session, batchID, result, server.answered)
+    }
+
+    @Test(
+        "A Retry-After that is not a sane number is ignored for the normal backoff",
+        arguments: ["inf", "-5", "nan", "1e400", "-inf"])
+    func insaneRetryAfterIsIgnored(value: String) async throws {
+        try await importAfterA429(retryAfter: value) { session, batchID, result, answered in
+            #expect(result.fatalStop == nil)
+            #expect(answered == [429, 201, 201])
+            let settled = try states(session, batchID)
+            #expect(settled == [.created, .created])
+        }
     }
 
     @Test(
         "A Retry-After beyond the ceiling stops the account with the rows pending",
         arguments: ["1e12", "3600", "901", "Fri, 31 Dec 9999 23:59:59 GMT"])
     func retryAfterBeyondTheCeilingStopsTheAccount(value: String) async throws {
-        let directory = TestDirectory()
-        let server = try HostileServer([.init(status: 429, headers: [("Retry-After", value)]), Self.created])
-        defer { server.stop() }
-        let (session, batchID, result) = try await importRows(2, server: server, directory: directory)
-        defer { session.shutdown() }
-        let reason = try #require(result.fatalStop)
-        #expect(reason.contains("Retry-After"))
-        #expect(server.answered == [429], "nothing more is sent to an unavailable provider")
-        #expect(try session.store.statusCounts(batchID: batchID) == ["pending": 2])
+        try await importAfterA429(retryAfter: value) { session, batchID, result, answered in
+            let reason = try #require(result.fatalStop)
+            #expect(reason.contains("Retry-After"))
+            #expect(answered == [429], "nothing more is sent to an unavailable provider")
+            let counts = try session.store.statusCounts(batchID: batchID)
+            #expect(counts == ["pending": 2])
+        }
     }
 }
