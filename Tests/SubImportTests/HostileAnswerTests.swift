@@ -13,18 +13,28 @@ import Testing
     func importRows(
         _ rows: Int, server: HostileServer, directory: TestDirectory
     ) async throws -> (session: ImportSession, batchID: String, result: WorkResult) {
+        try await importCSV(
+            Fixtures.validRows(rows), provider: OctopushProvider(),
+            credentials: ProviderCredentials(login: "master@example.com", key: "master-key"), server: server,
+            directory: directory)
+    }
+
+    /// Ingests `csv` for `provider` and works it against `server` with one worker.
+    func importCSV(
+        _ csv: String, provider: any ProviderDefinition, credentials: ProviderCredentials, server: HostileServer,
+        directory: TestDirectory
+    ) async throws -> (session: ImportSession, batchID: String, result: WorkResult) {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let account = ProviderAccount(
-            provider: OctopushProvider(), baseURL: server.baseURL,
-            credentials: ProviderCredentials(login: "master@example.com", key: "master-key"), isSandbox: false)
+            provider: provider, baseURL: server.baseURL, credentials: credentials, isSandbox: false)
         let session = try ImportSession(
             stateDirectory: directory.file("state"), reportsDirectory: directory.file("reports"), account: account,
             mode: .create,
             options: WorkOptions(
                 concurrency: 1, rate: 0, burst: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: 0.005, maxDelay: 0.05)),
             logger: logger)
-        let summary = try session.ingest(path: directory.write("accounts.csv", Fixtures.validRows(rows)))
+        let summary = try session.ingest(path: directory.write("accounts.csv", csv))
         let batchID = summary.batch.id
         let result = await onDedicatedThread { session.work(batchIDs: [batchID]) }
         return (session, batchID, result)
@@ -60,6 +70,27 @@ import Testing
         _ = await onDedicatedThread { session.work(batchIDs: [batchID]) }
         #expect(server.answered.count == 2, "nothing is sent again")
         #expect(try states(session, batchID) == [.uncertain, .uncertain])
+    }
+
+    @Test(
+        "SMSPartner: a 2xx without a readable token is uncertain; success false is still a rejection",
+        arguments: [
+            ("<html>ok</html>", JobState.uncertain), (#"{"success": true}"#, .uncertain),
+            (#"{"success": true, "subaccount": {"email": "a@example.fr", "token": 7}}"#, .uncertain),
+            (#"{"success": false, "code": 3, "message": "bad email"}"#, .failed),
+        ])
+    func smsPartnerUnreadableSuccess(body: String, expected: JobState) async throws {
+        let directory = TestDirectory()
+        let server = try HostileServer([.init(status: 200, body: body)])
+        defer { server.stop() }
+        let (session, batchID, result) = try await importCSV(
+            SMSPartnerImportTests.advancedRows(1), provider: SMSPartnerProvider(),
+            credentials: ProviderCredentials(login: nil, key: "partner-key"), server: server, directory: directory)
+        defer { session.shutdown() }
+        #expect(result.fatalStop == nil)
+        #expect(server.answered == [200], "sent once")
+        let settled = try states(session, batchID)
+        #expect(settled == [expected])
     }
 
     /// Imports two rows against a server that answers the first request 429 with
