@@ -23,9 +23,8 @@ struct OctopushClient: ProviderClient {
             guard answer.isSuccessStatus else { return answer.error() }
             guard let key = answer.object["api_key"] as? String, let login = answer.object["api_login"] as? String
             else {
-                return .error(
-                    status: answer.status, code: nil, message: "created, but the answer has no api_key/api_login",
-                    retryAfter: nil)
+                return .unreadableSuccess(
+                    status: answer.status, message: "created, but the answer has no api_key/api_login")
             }
             return .created(apiLogin: login, apiKey: key)
         }

@@ -28,14 +28,15 @@ struct SMSPartnerClient: ProviderClient {
         {
         case .failure(let failure): return failure.answer
         case .success(let answer):
-            guard answer.isSuccessStatus, answer.object["success"] as? Bool == true else {
-                return error(answer)
-            }
+            // A 2xx says the account may exist unless its body says `success: false` (a validation
+            // code answered with HTTP 200).
+            guard answer.isSuccessStatus, answer.object["success"] as? Bool != false else { return error(answer) }
             let subaccount = answer.object["subaccount"] as? [String: Any] ?? [:]
-            guard let email = subaccount["email"] as? String, let token = subaccount["token"] as? String else {
-                return .error(
-                    status: answer.status, code: nil, message: "created, but the answer has no subaccount email/token",
-                    retryAfter: nil)
+            guard answer.object["success"] as? Bool == true, let email = subaccount["email"] as? String,
+                let token = subaccount["token"] as? String
+            else {
+                return .unreadableSuccess(
+                    status: answer.status, message: "created, but the answer has no subaccount email/token")
             }
             return .created(apiLogin: email, apiKey: token)
         }
