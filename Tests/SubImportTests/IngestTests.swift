@@ -165,4 +165,25 @@ import Testing
         #expect(rows == 4)
         #expect(summary.batch.state == .ready)
     }
+
+    @Test func appendingToABatchThatIsGoneIsRefusedAndWritesNothing() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        #expect(throws: SubImportError.self) {
+            try store.appendJobs(batchID: "0123456789ab", [NewJob(row: 1, line: 2, state: .queued, fields: "[]")])
+        }
+        let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(jobs == 0)
+    }
+
+    @Test func foreignKeysAreEnforcedAgainAfterRowsAreAppended() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let summary = try ingestor(store).ingest(path: directory.write("fk.csv", Fixtures.validRows(3)))
+        #expect(summary.rows == 3)
+        let enforced = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(enforced == 1)
+        // Deleting the batch takes its jobs with it (ON DELETE CASCADE needs foreign keys on).
+        try store.write { db in try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [summary.batch.id]) }
+        let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(jobs == 0)
+    }
 }
