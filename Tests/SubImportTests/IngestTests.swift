@@ -175,12 +175,14 @@ import Testing
         #expect(jobs == 0)
     }
 
-    @Test func foreignKeysAreEnforcedAgainAfterRowsAreAppended() throws {
+    @Test func theWriterConnectionIsBackToItsSettingsAfterRowsAreAppended() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let summary = try ingestor(store).ingest(path: directory.write("fk.csv", Fixtures.validRows(3)))
         #expect(summary.rows == 3)
         let enforced = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
         #expect(enforced == 1)
+        let checkpointPages = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(checkpointPages == 1000)
         // Deleting the batch takes its jobs with it (ON DELETE CASCADE needs foreign keys on).
         try store.write { db in try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [summary.batch.id]) }
         let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
