@@ -188,4 +188,19 @@ import Testing
         let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
         #expect(jobs == 0)
     }
+
+    @Test func everyRowIsStoredWithItsOwnValuesWhateverItsPlaceInAMultiRowInsert() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        var ingestor = ingestor(store)
+        // Chunks of 70 rows: two 32-row statements then 6 rows one by one, three times over.
+        ingestor.chunkSize = 70
+        let count = 2 * QueueStore.rowsPerInsert + 6 + 140
+        let summary = try ingestor.ingest(path: directory.write("many.csv", Fixtures.validRows(count)))
+        #expect(summary.rows == count)
+        var stored: [(row: Int, line: Int, name: String?)] = []
+        try store.forEachJob(batchID: summary.batch.id) { stored.append(($0.row, $0.line, $0.fields["first_name"])) }
+        #expect(stored.map(\.row) == Array(1...count))
+        #expect(stored.map(\.line) == Array(2...(count + 1)))
+        #expect(stored.map(\.name) == (1...count).map { "Person\($0)" })
+    }
 }

@@ -120,6 +120,10 @@ extension QueueStore {
     /// WAL and the database file, stalling the writer) instead of dozens.
     static let ingestCheckpointPages = 4_000
 
+    /// Rows per `INSERT` statement run by `appendJobs` (the last few of a chunk go one by one):
+    /// SQLite then opens its cursors and runs the statement's setup once per this many rows.
+    static let rowsPerInsert = 32
+
     /// The rows of `appendJobs`, inserted in the open transaction; `.commit` once all are.
     private func insertJobs(_ db: Database, batchID: String, _ jobs: [NewJob]) throws -> Database.TransactionCompletion
     {
@@ -127,33 +131,55 @@ extension QueueStore {
             throw SubImportError.unknownBatch(batchID)
         }
         let base = JobIDs.id(seq: seq, row: 0)
-        var insert = try BulkInsert(
-            db,
-            sql: """
-                INSERT INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note,
-                                 updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
         let time = now()
+        var many = try BulkInsert(db, sql: Self.insertManyJobsSQL)
+        var one = try BulkInsert(db, sql: Self.insertOneJobSQL)
         // The rows are read in place (borrowed, never copied out of the array): no retain and
         // release of each row's strings on this, the writer's, thread.
         try jobs.withUnsafeBufferPointer { rows in
-            for index in rows.indices {
-                try insert.integer(base | Int64(rows[index].row))
-                try insert.text(batchID)
-                try insert.integer(Int64(rows[index].row))
-                try insert.integer(Int64(rows[index].line))
-                try insert.text(rows[index].state.rawValue)
-                try insert.text(rows[index].fields)
-                try insert.optionalText(rows[index].secret)
-                try insert.optionalText(rows[index].errorCode)
-                try insert.optionalText(rows[index].errorMessage)
-                try insert.optionalText(rows[index].note)
-                try insert.real(time)
-                try insert.step()
+            var next = 0
+            while rows.count - next >= Self.rowsPerInsert {
+                for index in next..<(next + Self.rowsPerInsert) {
+                    try Self.bind(rows[index], base: base, batchID: batchID, time: time, to: &many)
+                }
+                try many.step()
+                next += Self.rowsPerInsert
+            }
+            for index in next..<rows.count {
+                try Self.bind(rows[index], base: base, batchID: batchID, time: time, to: &one)
+                try one.step()
             }
         }
         return .commit
+    }
+
+    private static let insertManyJobsSQL = insertJobsSQL(rows: rowsPerInsert)
+    private static let insertOneJobSQL = insertJobsSQL(rows: 1)
+
+    /// `INSERT INTO job` of `rows` rows of 11 parameters each, in `bind`'s order.
+    private static func insertJobsSQL(rows: Int) -> String {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        return """
+            INSERT INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note, updated_at)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """
+    }
+
+    /// Binds the 11 parameters of `job` (see `insertJobsSQL`) to the next ones of `insert`.
+    private static func bind(
+        _ job: borrowing NewJob, base: Int64, batchID: String, time: Double, to insert: inout BulkInsert
+    ) throws {
+        try insert.integer(base | Int64(job.row))
+        try insert.text(batchID)
+        try insert.integer(Int64(job.row))
+        try insert.integer(Int64(job.line))
+        try insert.text(job.state.rawValue)
+        try insert.text(job.fields)
+        try insert.optionalText(job.secret)
+        try insert.optionalText(job.errorCode)
+        try insert.optionalText(job.errorMessage)
+        try insert.optionalText(job.note)
+        try insert.real(time)
     }
 
     /// The stored fields and secret of one row of a batch (used to confirm a suspected duplicate).
