@@ -180,6 +180,10 @@ extension StateOptions {
             printError("error: \(SubImportError.unknownBatch(id))")
             throw ExitCode(2)
         }
+        guard batch.state != .pruned else {
+            printError("error: batch \(batch.id) (\(batch.fileName)) was \(prunedText(batch))")
+            throw ExitCode(2)
+        }
         return (store, batch)
     }
 }
