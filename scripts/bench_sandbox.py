@@ -76,6 +76,11 @@ class Sandbox:
         self.base = re.search(r"(http://\S+)", self.process.stdout.readline()).group(1)
         self.create = self.base + "/v1/public/subaccount/create"
 
+    def rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            line = next(line for line in status if line.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+
     def stop(self):
         self.process.terminate()
         self.process.wait()
@@ -100,7 +105,7 @@ def main():
         fresh_rate, loaded_rate = statistics.median(fresh_rates), statistics.median(loaded_rates)
         print(f"sandbox creates/s (median of {ROUNDS} runs of {SECONDS} s, wrk -t1 -c32): fresh {fresh_rate:.0f}, "
               f"holding {TARGET}+ accounts {loaded_rate:.0f} (now {stats(loaded.base)['accounts']}); "
-              f"ratio {loaded_rate / fresh_rate:.2f} (target >= 0.7)")
+              f"ratio {loaded_rate / fresh_rate:.2f} (target >= 0.7); loaded sandbox RSS {loaded.rss_mib():.0f} MiB")
 
         round_number = 0
         while listed(loaded.base) < LIST_ACCOUNTS:
