@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // A streaming, byte-level CSV reader with no dependencies.
@@ -38,6 +40,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The provider emulator: a real HTTP server on loopback.
@@ -58,6 +61,9 @@ let package = Package(
                 "SubImportSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "SubImportCSVTests", dependencies: ["SubImportCSV"], resources: [.copy("Fixtures")]),
@@ -74,6 +80,10 @@ let package = Package(
         .testTarget(
             name: "SubImportTests",
             dependencies: ["SubImport", "SubImportSandbox", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SubImportCLITests", dependencies: ["subimport", "SubImport", "SubImportSandbox"]),
+        .testTarget(
+            name: "SubImportCLITests",
+            dependencies: [
+                "subimport", "SubImport", "SubImportSandbox", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ]
 )

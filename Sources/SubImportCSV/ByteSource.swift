@@ -28,6 +28,19 @@ struct ByteSource {
         name = path
     }
 
+    /// Reads the file open at `descriptor` from its start, through a duplicate of it (closed by
+    /// `close()`; the caller's descriptor stays open). Nothing is re-opened by path.
+    init(duplicating descriptor: Int32, name: String) throws(CSVFileError) {
+        let duplicate = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard duplicate >= 0, lseek(duplicate, 0, SEEK_SET) == 0 else {
+            let code = errno
+            if duplicate >= 0 { _ = Self.closeDescriptor(duplicate) }
+            throw .cannotOpen(path: name, reason: Self.errorText(code))
+        }
+        storage = .file(descriptor: duplicate)
+        self.name = name
+    }
+
     /// Serves `bytes`.
     init(bytes: [UInt8], name: String) {
         storage = .memory(bytes: bytes, offset: 0)
@@ -74,16 +87,18 @@ struct ByteSource {
 
     /// Releases the file descriptor (or the array); later reads return 0.
     mutating func close() {
-        if case .file(let descriptor) = storage {
-            #if canImport(Darwin)
-                _ = Darwin.close(descriptor)
-            #elseif canImport(Glibc)
-                _ = Glibc.close(descriptor)
-            #else
-                _ = Musl.close(descriptor)
-            #endif
-        }
+        if case .file(let descriptor) = storage { _ = Self.closeDescriptor(descriptor) }
         storage = .closed
+    }
+
+    private static func closeDescriptor(_ descriptor: Int32) -> Int32 {
+        #if canImport(Darwin)
+            Darwin.close(descriptor)
+        #elseif canImport(Glibc)
+            Glibc.close(descriptor)
+        #else
+            Musl.close(descriptor)
+        #endif
     }
 
     private static func errorText(_ code: Int32) -> String {

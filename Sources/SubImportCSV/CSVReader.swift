@@ -54,11 +54,25 @@ public final class CSVReader {
     ///   `chunkSize` plus the longest field and record, whatever the file size.
     /// - Throws: `.cannotOpen` if the file cannot be opened, `.readFailed` if reading fails,
     ///   `.empty` if the file holds no record at all (empty, or only blank lines / a BOM).
-    public init(path: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
-        var core = try StreamingReader(source: try ByteSource(path: path), chunkSize: chunkSize)
+    public convenience init(path: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
+        try self.init(source: try ByteSource(path: path), chunkSize: chunkSize)
+    }
+
+    /// Reads the file open at `descriptor` from its start, like ``init(path:chunkSize:)``, through
+    /// a duplicate of the descriptor: the file is never opened again by name, so what is read is
+    /// the very file the caller opened and checked. The caller keeps (and closes) `descriptor`.
+    ///
+    /// - Parameter name: used as the path in errors.
+    public convenience init(descriptor: Int32, name: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
+        try self.init(source: try ByteSource(duplicating: descriptor, name: name), chunkSize: chunkSize)
+    }
+
+    private init(source: ByteSource, chunkSize: Int) throws(CSVFileError) {
+        let name = source.name
+        var core = try StreamingReader(source: source, chunkSize: chunkSize)
         if core.isKnownEmpty {
             core.deallocate()
-            throw .empty(path: path)
+            throw .empty(path: name)
         }
         self.core = core
     }

@@ -27,6 +27,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("base-url"), help: "Provider API scheme, host and port (documented paths are appended).")
     var baseURL: String?
 
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help: "Let --base-url be plain http:// to a host other than loopback (credentials then travel in clear).")
+    var allowInsecureHTTP = false
+
     @Flag(help: "Start the built-in provider emulator on a free loopback port and use it (no credentials needed).")
     var sandbox = false
 
@@ -68,8 +73,7 @@ struct CommonOptions: ParsableArguments {
         help: "Seconds between progress lines (default 0.5 on a terminal, 5 otherwise).")
     var progressEvery: Double?
 
-    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical")
-    var logLevel = "info"
+    @OptionGroup var log: LogOptions
 
     func validate() throws {
         guard ProviderRegistry.named(provider) != nil else {
@@ -98,11 +102,10 @@ struct CommonOptions: ParsableArguments {
             throw ValidationError("--default: \(error)")
         }
         if let baseURL {
-            guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
-                url.host != nil, url.path.isEmpty || url.path == "/"
-            else {
-                throw ValidationError(
-                    "--base-url takes a scheme, host and port only, like https://api.octopush.com (got \(baseURL))")
+            do {
+                try BaseURLCheck.validate(baseURL, allowInsecureHTTP: allowInsecureHTTP)
+            } catch {
+                throw ValidationError("\(error)")
             }
             if sandbox { throw ValidationError("--sandbox and --base-url cannot be used together") }
         }
@@ -149,13 +152,33 @@ struct StateOptions: ParsableArguments {
 
     @Option(help: "Where reports are written.")
     var reports = "./reports"
+
+    @Option(
+        name: .customLong("busy-timeout"),
+        help: "Seconds a write to the queue database waits for another program's lock before it is retried.")
+    var busyTimeout: Double = 30
+
+    @Option(
+        name: .customLong("store-retry-limit"),
+        help:
+            "Seconds answers are kept (in <state>/answers.journal) while the queue database cannot be written, before stopping with exit 3."
+    )
+    var storeRetryLimit: Double = 120
+
+    func validate() throws {
+        guard busyTimeout >= 0, busyTimeout.isFinite, storeRetryLimit >= 0, storeRetryLimit.isFinite else {
+            throw ValidationError("--busy-timeout and --store-retry-limit must be 0 or more seconds")
+        }
+    }
+
+    var storeOptions: StoreOptions { StoreOptions(busyTimeout: busyTimeout, unwritableLimit: storeRetryLimit) }
 }
 
 extension StateOptions {
     /// Opens the queue and finds batch `id` (or a unique prefix of it); a missing batch is
     /// reported and exits with 2.
     func openBatch(_ id: String) throws -> (QueueStore, Batch) {
-        let store = try QueueStore(directory: state)
+        let store = try QueueStore(directory: state, options: storeOptions)
         guard let batch = try store.batch(id: id) else {
             printError("error: \(SubImportError.unknownBatch(id))")
             throw ExitCode(2)

@@ -11,7 +11,7 @@ import SubImport
 final class ProgressReporter: @unchecked Sendable {
     private let store: QueueStore
     private let batchIDs: [String]
-    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let isTerminal = isatty(STDERR_FILENO) == 1 && StandardError.format == .text
     private let timer: any DispatchSourceTimer
     private let startedAt = Date()
     private var initialUnsettled: Int?
@@ -22,7 +22,7 @@ final class ProgressReporter: @unchecked Sendable {
     /// `interval` overrides the default pace (0.5 s on a terminal, 5 s otherwise).
     init(store: QueueStore, batchIDs: [String], interval: Double? = nil) {
         self.store = store
-        self.interval = interval ?? (isatty(STDERR_FILENO) == 1 ? 0.5 : 5.0)
+        self.interval = interval ?? (isatty(STDERR_FILENO) == 1 && StandardError.format == .text ? 0.5 : 5.0)
         self.batchIDs = batchIDs
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "subimport.progress"))
     }
@@ -51,7 +51,7 @@ final class ProgressReporter: @unchecked Sendable {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
             drewLine = true
         } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardError.message(line, level: .info)
         }
     }
 

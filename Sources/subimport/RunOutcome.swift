@@ -3,10 +3,17 @@ import SubImport
 
 /// Writes the reports of a run, prints its summary and returns the exit code of PRODUCT.md:
 /// 0 every row created (duplicates of created rows count as created), 1 some rows not created,
-/// 2 an unreadable file, 3 stopped by a fatal provider answer, 130 interrupted by a signal.
+/// 2 an unreadable file, 3 stopped by a fatal provider answer or a queue database that could not
+/// be written, 130 interrupted by a signal.
 func finishRun(
     session: ImportSession, batchIDs: [String], result: WorkResult?, hadUnreadable: Bool, dryRun: Bool = false
 ) throws -> ExitCode {
+    if let failure = session.storeFailure {
+        // Reports are written when the database can still be read; the answers are in the journal.
+        _ = try? session.writeReports(batchIDs: batchIDs)
+        printError("stopped: \(failure)")
+        return ExitCode(3)
+    }
     let reports = try session.writeReports(batchIDs: batchIDs)
     var allCreated = true
     for (batchID, report) in zip(batchIDs, reports) {

@@ -31,7 +31,8 @@ final class Runtime: @unchecked Sendable {
     static func make(
         _ common: CommonOptions, needsCredentials: Bool, stateOverride: String? = nil, sendingAs command: String? = nil
     ) async throws -> Runtime {
-        let logger = makeLogger(level: common.logLevel)
+        var logger = common.log.makeLogger()
+        logger[metadataKey: "provider"] = "\(common.providerDefinition.name)"
         let stateLock = try command.map {
             try StateLock.acquire(stateDirectory: stateOverride ?? common.paths.state, command: $0)
         }
@@ -62,7 +63,8 @@ final class Runtime: @unchecked Sendable {
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
-            logger: logger)
+            storeOptions: common.paths.storeOptions, logger: logger)
+        if command != nil { try session.prepareForSending() }
         return Runtime(
             session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,
             stateLock: stateLock)
@@ -76,6 +78,9 @@ final class Runtime: @unchecked Sendable {
         do {
             return try await make(
                 common, needsCredentials: needsCredentials, stateOverride: stateOverride, sendingAs: command)
+        } catch let failure as StoreUnwritable {
+            printError("error: \(failure)")
+            throw ExitCode(3)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -101,16 +106,4 @@ final class Runtime: @unchecked Sendable {
         await onDedicatedThread { session.shutdown() }
         await sandbox?.stop()
     }
-}
-
-/// A logger writing to standard error at `level`.
-func makeLogger(level: String) -> Logger {
-    var logger = Logger(label: "subimport") { label in StreamLogHandler.standardError(label: label) }
-    logger.logLevel = Logger.Level(rawValue: level) ?? .info
-    return logger
-}
-
-/// Writes a line to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

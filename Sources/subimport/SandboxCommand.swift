@@ -39,8 +39,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-after"), help: "Seconds announced in Retry-After on 429.")
     var retryAfter = 1
 
-    @Option(name: .customLong("log-level"))
-    var logLevel = "info"
+    @OptionGroup var log: LogOptions
 
     func run() async throws {
         var configuration = behaviour.applied(to: SandboxConfiguration())
@@ -52,7 +51,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.ambiguousDropShare = ambiguousDropShare
         configuration.smspartnerErrorsWithHTTP200 = smspartnerHTTP200Errors
         configuration.retryAfterSeconds = retryAfter
-        let server = try await SandboxServer.start(configuration, logger: makeLogger(level: logLevel))
+        let server = try await SandboxServer.start(configuration, logger: log.makeLogger())
         FileHandle.standardOutput.write(Data("sandbox listening on \(server.baseURL)\n".utf8))
         let stop = AsyncStream<Void> { continuation in
             let trap = SignalTrap { continuation.yield() }

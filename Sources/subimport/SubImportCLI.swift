@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SubImport
 
 @main
 struct SubImportCLI: AsyncParsableCommand {
@@ -10,23 +11,38 @@ struct SubImportCLI: AsyncParsableCommand {
         subcommands: [
             ImportCommand.self, WatchCommand.self, EnqueueCommand.self, WorkCommand.self, StatusCommand.self,
             ReportCommand.self,
-            RetryCommand.self, CancelCommand.self, SandboxCommand.self,
+            RetryCommand.self, CancelCommand.self, PruneCommand.self, SandboxCommand.self,
         ])
+
+    /// The `--log-format` of `command` (text for commands without log options).
+    private static func logFormat(of command: any ParsableCommand) -> LogFormat {
+        (command as? any LoggingCommand)?.log.format ?? .text
+    }
 
     /// Runs the command; bad usage exits with 2 (PRODUCT.md), not ArgumentParser's 64.
     static func main() async {
         do {
             var command = try parseAsRoot()
+            StandardError.format = logFormat(of: command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as SubImportError {
+            // An unsafe or locked state folder, from any command: refused like bad usage.
+            guard case .unsafeState = error else { exit(withError: error) }
+            printError("error: \(error)")
+            Foundation.exit(2)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
+            }
+            if StandardError.format == .json, !(error is ExitCode) {
+                StandardError.message("error: \(fullMessage(for: error))")
+                Foundation.exit(code.rawValue)
             }
             exit(withError: error)
         }

@@ -30,7 +30,23 @@ struct WatchCommand: AsyncParsableCommand {
         help: "Seconds sending pauses after a fatal provider answer (bad credentials, quota) before trying again.")
     var fatalCooldown: Double = 300
 
+    @Option(
+        help:
+            "Prune finished batches and inbox files older than this age (90d, 12h, …) at start and once a day, like `subimport prune --older-than`."
+    )
+    var retain: String?
+
+    @Option(
+        name: .customLong("metrics-listen"),
+        help:
+            "Serve Prometheus metrics at http://HOST:PORT/metrics and a health answer at /healthz (like 127.0.0.1:9464; port 0 = a free one)."
+    )
+    var metricsListen: ListenAddress?
+
     func validate() throws {
+        if let retain, RetentionAge(retain) == nil {
+            throw ValidationError("--retain takes a whole number and a unit d, h, m or s, like 90d (got \(retain))")
+        }
         guard !inbox.isEmpty else { throw ValidationError("--inbox needs a folder") }
         guard settle >= 0, settle.isFinite else { throw ValidationError("--settle must be 0 or more seconds") }
         guard shutdownTimeout >= 0, shutdownTimeout.isFinite else {
@@ -63,9 +79,29 @@ struct WatchCommand: AsyncParsableCommand {
             await runtime.close()
             throw ExitCode(2)
         }
+        var metrics: MetricsEndpoint?
+        if let metricsListen {
+            do {
+                metrics = try await WatchMetrics.serve(at: metricsListen, service: service, logger: runtime.logger)
+            } catch {
+                printError("error: cannot serve metrics on \(metricsListen.host):\(metricsListen.port): \(error)")
+                await runtime.close()
+                throw ExitCode(2)
+            }
+        }
         stop.connect { service.requestStop() }
+        let retention = retain.flatMap(RetentionAge.init).map {
+            RetentionSchedule(pruner: Pruner(store: runtime.session.store), age: $0, logger: runtime.logger).start()
+        }
         let shutdown = await onDedicatedThread { service.run() }
+        retention?.cancel()
+        await metrics?.stop()
         withExtendedLifetime(trap) {}
+        if let failure = runtime.session.storeFailure {
+            printError("stopped: \(failure)")
+            await runtime.close()
+            throw ExitCode(3)
+        }
         if !shutdown.clean {
             var left: [String] = []
             if shutdown.requestsLeftInFlight > 0 {
@@ -76,7 +112,9 @@ struct WatchCommand: AsyncParsableCommand {
             if shutdown.fileInProgress { left.append("a file still being queued (the next start queues it again)") }
             runtime.logger.warning(
                 "stopped after the \(shutdownTimeout) s shutdown timeout with \(left.joined(separator: " and "))")
-            // The unanswered requests hold the HTTP client: exit without waiting for them.
+            // The unanswered requests hold the HTTP client: exit without waiting for them, after
+            // one last checkpoint (settled rows' passwords leave the WAL, recorded answers the journal).
+            runtime.session.recorder.finish()
             Foundation.exit(0)
         }
         runtime.logger.info("stopped: every request in flight was answered and recorded")

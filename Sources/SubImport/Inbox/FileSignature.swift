@@ -20,14 +20,34 @@ public struct FileSignature: Sendable, Equatable {
         self.modified = modified
     }
 
-    /// The signature of the regular file at `path`, or nil when there is none (missing, a folder,
-    /// a link to nowhere).
-    public static func of(_ path: String) -> FileSignature? {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileSignature(
+    init(_ info: stat) {
+        self.init(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
             modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
+    /// What is at a path, looked at without following a link (`lstat`) nor opening anything.
+    public enum Entry: Sendable, Equatable {
+        /// Nothing (removed meanwhile).
+        case missing
+        /// A regular file, as it looks now.
+        case regular(FileSignature)
+        /// Anything else: a symbolic link (whatever it points to), FIFO, socket, device or folder.
+        case special
+    }
+
+    /// What is at `path`, the entry itself: a link is `special`, never its target.
+    public static func entry(at path: String) -> Entry {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        return info.st_mode & S_IFMT == S_IFREG ? .regular(FileSignature(info)) : .special
+    }
+
+    /// The signature of the regular file at `path` (the entry itself, never a link's target), or
+    /// nil when there is none (missing, a link, a folder, a FIFO…).
+    public static func of(_ path: String) -> FileSignature? {
+        if case .regular(let signature) = entry(at: path) { return signature }
+        return nil
     }
 
     /// Whether nothing was written between the two observations (same file, same size and mtime).

@@ -13,10 +13,12 @@ public struct InboxConfiguration: Sendable {
     public var fatalCooldown: Double
     /// How often files waiting to settle are looked at, and settled batches are reported (seconds).
     public var scanInterval: Double
+    /// Seconds before a report that could not be written is tried again.
+    public var reportRetryInterval: Double
 
     public init(
         inbox: String, polling: Bool = false, settleSeconds: Double = 2, shutdownTimeout: Double = 10,
-        fatalCooldown: Double = 300, scanInterval: Double = 0.25
+        fatalCooldown: Double = 300, scanInterval: Double = 0.25, reportRetryInterval: Double = 30
     ) {
         self.inbox = inbox
         self.polling = polling
@@ -24,6 +26,7 @@ public struct InboxConfiguration: Sendable {
         self.shutdownTimeout = max(0, shutdownTimeout)
         self.fatalCooldown = max(0, fatalCooldown)
         self.scanInterval = min(max(0.05, scanInterval), max(0.05, self.settleSeconds / 4))
+        self.reportRetryInterval = max(0, reportRetryInterval)
     }
 }
 

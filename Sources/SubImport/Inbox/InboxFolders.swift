@@ -8,7 +8,8 @@ import Foundation
 
 /// The inbox and the folders a file goes through: `<state>/processing` (claimed, its rows
 /// being queued), then `<state>/archive` (queued) or `<state>/rejected` (not CSV at all, or
-/// content imported before; with `<name>.reason.txt`). Folders are 0700.
+/// content imported before, not a regular file; with `<name>.reason.txt`). Folders are created
+/// 0700; an existing one keeps its mode.
 ///
 /// Every move is one `rename(2)` on one file system, so a file is always in exactly one place,
 /// whatever moment the process is killed at.
@@ -18,7 +19,7 @@ public struct InboxFolders: Sendable {
     public let archive: String
     public let rejected: String
 
-    /// The folders for `inbox` and `stateDirectory`, created 0700 if missing (an existing inbox
+    /// The folders for `inbox` and `stateDirectory`, created 0700 if missing (an existing folder
     /// keeps its mode). Throws when the
     /// inbox and the state folder are on different file systems (a rename could not move a file
     /// atomically) or a folder cannot be created.
@@ -95,12 +96,16 @@ public struct InboxFolders: Sendable {
     }
 
     /// Moves a file to `rejected` with `<name>.reason.txt` beside it (written first, atomically,
-    /// mode 0600). Returns the new path of the file.
+    /// mode 0600, one line with its control characters escaped). A link, FIFO or other special
+    /// file is moved as itself (`rename`), never its target. Returns the new path of the file.
     @discardableResult
     public func reject(_ path: String, reason: String) throws -> String {
-        let target = Self.freeName((path as NSString).lastPathComponent, in: rejected, suffix: Self.timeSuffix())
-        let note = try AtomicFileWriter(path: target + ".reason.txt")
-        try note.write(reason.hasSuffix("\n") ? reason : reason + "\n")
+        let target = Self.freeName(
+            (path as NSString).lastPathComponent, in: rejected, suffix: Self.timeSuffix(),
+            reserving: Self.reasonSuffix.utf8.count)
+        let note = try AtomicFileWriter(path: target + Self.reasonSuffix)
+        let line = reason.hasSuffix("\n") ? String(reason.dropLast()) : reason
+        try note.write(ControlCharacters.escaped(line) + "\n")
         try note.commit()
         return try move(path, to: target)
     }
@@ -115,20 +120,33 @@ public struct InboxFolders: Sendable {
         return target
     }
 
-    /// `folder/name` when free, else `folder/stem.<suffix>.ext` (then with a counter).
-    static func freeName(_ name: String, in folder: String, suffix: String) -> String {
+    /// The name of the note beside a rejected file: `<name>.reason.txt`.
+    static let reasonSuffix = ".reason.txt"
+
+    /// `folder/name` when free (no entry at all, not even a dangling link) and short enough to
+    /// take `reserving` more bytes within the file system's name limit; else
+    /// `folder/stem.<suffix>.ext` (then with a counter), the stem shortened when needed.
+    static func freeName(_ name: String, in folder: String, suffix: String, reserving: Int = 0) -> String {
+        let limit = FileNameLimit.maximum(in: folder)
         let plain = (folder as NSString).appendingPathComponent(name)
-        if !FileManager.default.fileExists(atPath: plain) { return plain }
+        if name.utf8.count + reserving <= limit, !exists(plain) { return plain }
         let stem = (name as NSString).deletingPathExtension
         let ext = (name as NSString).pathExtension
         var counter = 1
         while true {
             let numbered = counter == 1 ? suffix : "\(suffix)-\(counter)"
+            let tail = ext.isEmpty ? ".\(numbered)" : ".\(numbered).\(ext)"
             let candidate = (folder as NSString).appendingPathComponent(
-                ext.isEmpty ? "\(stem).\(numbered)" : "\(stem).\(numbered).\(ext)")
-            if !FileManager.default.fileExists(atPath: candidate) { return candidate }
+                FileNameLimit.fit(stem, tail, limit: limit, reserve: reserving))
+            if !exists(candidate) { return candidate }
             counter += 1
         }
+    }
+
+    /// Whether anything is at `path`, a link counted as itself.
+    private static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// A claim folder name never used before: the time in milliseconds, the pid and a random part.

@@ -10,6 +10,9 @@ import Logging
 /// - a file is taken only when complete: on its close-after-write or rename-in event
 ///   (inotify), or once unchanged for the settle window (`--poll`, and files already there at
 ///   start) — and in every case only when no visible process still holds it open for writing;
+/// - a file is opened once, without following a link and without blocking, and read only from
+///   that descriptor; a link, FIFO, socket, device or folder named `*.csv` is never read but
+///   moved as itself to `rejected` at once, never holding back other files;
 /// - a file is always in exactly one place (inbox, processing, archive, rejected): each move is
 ///   one rename; a run killed at any moment finishes the files left in `processing` next time,
 ///   without queuing a row twice (`Ingestor` is idempotent per content);
@@ -28,6 +31,9 @@ public final class InboxService: @unchecked Sendable {
     private var stopping = false
     private var stopAskedAt: Double?
     private var running: Set<String> = []
+    /// When a report that could not be written is tried again (monotonic seconds), by batch id.
+    /// Only the report thread and, after it stopped, `run` use it.
+    private var reportRetryAt: [String: Double] = [:]
 
     /// Prepares the folders (created 0700) and the inotify watch. Throws when the folders cannot
     /// be created, the inbox and the state folder are on different file systems, or inotify is
@@ -63,6 +69,13 @@ public final class InboxService: @unchecked Sendable {
         let fileInProgress = running.contains("inbox")
         condition.unlock()
         return InboxShutdown(requestsLeftInFlight: session.jobsInFlight(), fileInProgress: fileInProgress)
+    }
+
+    /// Whether the inbox, worker and report threads are all running (`watch`'s health).
+    public var threadsAlive: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return running.isSuperset(of: ["inbox", "worker", "reports"])
     }
 
     /// Stop claiming files and rows; `run` then shuts down. Safe from any thread.
@@ -127,7 +140,7 @@ public final class InboxService: @unchecked Sendable {
             process(path, resumed: true)
         }
         var settling = SettleTracker(window: configuration.settleSeconds)
-        for name in folders.inboxCandidates() { observe(name, in: &settling) }
+        for name in folders.inboxCandidates() where observe(name, in: &settling) { take(name) }
         var lastProcessingCheck = TokenBucket.monotonic()
         var inotify = watcher
         while !isStopping {
@@ -140,9 +153,13 @@ public final class InboxService: @unchecked Sendable {
             if let active = inotify {
                 let events = active.wait(timeout: configuration.scanInterval)
                 eventNames = events.names.filter(InboxFileFilter.accepts)
+                // A link, FIFO, socket or folder made in place sends no other event: take it now.
+                for name in events.created where InboxFileFilter.accepts(name) && !isStopping {
+                    if case .special = FileSignature.entry(at: inboxPath(name)) { take(name) }
+                }
                 if events.overflowed {
                     for name in folders.inboxCandidates() where !settling.isTracking(name) {
-                        observe(name, in: &settling)
+                        if observe(name, in: &settling) { take(name) }
                     }
                 }
                 if events.folderGone {
@@ -155,16 +172,22 @@ public final class InboxService: @unchecked Sendable {
                 pause(configuration.scanInterval)
                 let names = folders.inboxCandidates()
                 settling.keepOnly(Set(names))
-                for name in names where !settling.isTracking(name) { observe(name, in: &settling) }
+                for name in names where !settling.isTracking(name) {
+                    if observe(name, in: &settling) { take(name) }
+                }
             }
             // Closed or renamed in: complete unless another writer still holds it open.
             for name in eventNames where !isStopping {
                 settling.forget(name)
-                guard let signature = FileSignature.of(inboxPath(name)) else { continue }
-                if OpenWriterCheck.hasWriter(signature) {
-                    _ = settling.observe(name, signature, at: TokenBucket.monotonic())
-                } else {
-                    take(name)
+                switch FileSignature.entry(at: inboxPath(name)) {
+                case .missing: continue
+                case .special: take(name)
+                case .regular(let signature):
+                    if OpenWriterCheck.hasWriter(signature) {
+                        _ = settling.observe(name, signature, at: TokenBucket.monotonic())
+                    } else {
+                        take(name)
+                    }
                 }
             }
             for name in settling.tracked.sorted() where !isStopping {
@@ -174,12 +197,19 @@ public final class InboxService: @unchecked Sendable {
     }
 
     /// Observes a file waiting to settle; true when it has settled and nobody holds it open for
-    /// writing. A file that disappeared is forgotten.
-    @discardableResult
+    /// writing, or when it is no regular file at all (a link, FIFO, socket, device or folder:
+    /// taken at once, to be rejected). A file that disappeared is forgotten. Never opens the file.
     private func observe(_ name: String, in settling: inout SettleTracker) -> Bool {
-        guard let signature = FileSignature.of(inboxPath(name)) else {
+        let signature: FileSignature
+        switch FileSignature.entry(at: inboxPath(name)) {
+        case .missing:
             settling.forget(name)
             return false
+        case .special:
+            settling.forget(name)
+            return true
+        case .regular(let found):
+            signature = found
         }
         guard settling.observe(name, signature, at: TokenBucket.monotonic()) else { return false }
         settling.forget(name)
@@ -201,26 +231,48 @@ public final class InboxService: @unchecked Sendable {
             guard let path = try folders.claim(name) else { return }
             process(path, resumed: false)
         } catch {
-            logger.error("cannot claim \(name): \(error); it stays in the inbox")
+            logger.error("cannot claim \(name): \(error); it stays in the inbox", metadata: .file(name))
         }
     }
 
-    /// Queues a claimed file's rows, then archives it; or rejects it (not CSV at all, or content
-    /// imported before). `resumed`: the file was claimed by an earlier run, so a batch created from
-    /// this very path is its own (the run stopped before archiving it), not a repeat.
+    /// Queues a claimed file's rows, then archives it; or rejects it (not a regular file, not CSV
+    /// at all, or content imported before). The file is opened once, without following a link and
+    /// without blocking (`InputFile`), and everything is read from that descriptor. `resumed`:
+    /// the file was claimed by an earlier run, so a batch created from this very path is its own
+    /// (the run stopped before archiving it), not a repeat.
     private func process(_ path: String, resumed: Bool) {
         let name = (path as NSString).lastPathComponent
+        let file: InputFile
         do {
-            let summary = try session.ingest(path: path)
+            file = try InputFile(opening: path, followingLinks: false)
+        } catch InputFile.Refusal.missing {
+            logger.error("\(name) disappeared from \(path) before it could be read", metadata: .file(name))
+            return
+        } catch InputFile.Refusal.notRegular(let kind) {
+            rejectUnreadable(
+                path, reason: "\(kind), not a regular file: the inbox never follows links nor reads special files")
+            return
+        } catch {
+            logger.error(
+                "cannot open \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s",
+                metadata: .file(name))
+            return
+        }
+        do {
+            let summary = try session.ingest(file)
             let batch = summary.batch
             if summary.alreadyKnown && !(resumed && batch.filePath == path) {
                 let reason =
                     "content already imported as batch \(batch.id) (file \(batch.fileName)); nothing is sent again"
                 let moved = try folders.reject(path, reason: reason)
-                logger.warning("rejected \(name): \(reason) → \(moved)")
+                EngineMetrics.file(.rejected)
+                logger.warning("rejected \(name): \(reason) → \(moved)", metadata: .file(name, batch: batch.id))
                 return
             }
             session.wakeWorkers()
+            EngineMetrics.file(.pickedUp)
+            EngineMetrics.settled(provider: batch.provider, status: .invalid, count: summary.invalid)
+            EngineMetrics.settled(provider: batch.provider, status: .duplicate, count: summary.duplicates)
             // Archive first, then record the new place: a batch whose recorded path is still in
             // `processing` is how a restart knows the file there is its own, not a repeat.
             let archived = try folders.archive(path, batchID: batch.id)
@@ -228,18 +280,25 @@ public final class InboxService: @unchecked Sendable {
             var line =
                 "picked up \(name): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(batch.id); archived as \(archived)"
             if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
-            logger.info("\(line)")
+            logger.info("\(line)", metadata: .file(name, batch: batch.id))
         } catch SubImportError.unreadableFile(_, let reason) {
-            do {
-                let moved = try folders.reject(path, reason: "cannot be read as CSV: \(reason)")
-                logger.error("rejected \(name): cannot be read as CSV: \(reason) → \(moved)")
-            } catch {
-                logger.error("cannot reject \(name): \(error); it stays in \(path)")
-            }
+            rejectUnreadable(path, reason: "cannot be read as CSV: \(reason)")
         } catch {
             logger.error(
-                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s"
-            )
+                "cannot queue \(name): \(error); it stays in \(path) and is tried again in \(Int(Self.stuckFileRetryInterval)) s",
+                metadata: .file(name))
+        }
+    }
+
+    /// Moves a claimed file that cannot be imported to `rejected`, with `reason`, and logs it.
+    private func rejectUnreadable(_ path: String, reason: String) {
+        let name = (path as NSString).lastPathComponent
+        do {
+            let moved = try folders.reject(path, reason: reason)
+            EngineMetrics.file(.rejected)
+            logger.error("rejected \(name): \(reason) → \(moved)", metadata: .file(name))
+        } catch {
+            logger.error("cannot reject \(name): \(error); it stays in \(path)", metadata: .file(name))
         }
     }
 
@@ -250,6 +309,11 @@ public final class InboxService: @unchecked Sendable {
     private func workLoop() {
         while !isStopping {
             let result = session.work(batchIDs: nil, continuous: true)
+            if session.storeFailure != nil {
+                // The answers are kept in the journal; `watch` exits with 3 (see WatchCommand).
+                requestStop()
+                return
+            }
             guard !isStopping else { return }
             if let reason = result.fatalStop {
                 logger.critical(
@@ -271,15 +335,30 @@ public final class InboxService: @unchecked Sendable {
     }
 
     /// Writes the report of every settled batch of the account not reported since it settled,
-    /// logging one line each.
+    /// logging one line each. A report that cannot be written is logged once and tried again
+    /// after `reportRetryInterval`; it never keeps the other batches' reports from being written.
     private func reportSettledBatches() {
+        let batchIDs: [String]
         do {
-            for batchID in try session.store.batchesAwaitingReport(account: session.account.key) {
-                guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
-                logger.info("batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)")
-            }
+            batchIDs = try session.store.batchesAwaitingReport(account: session.account.key)
         } catch {
-            logger.error("cannot write reports: \(error)")
+            logger.error("cannot list the batches to report: \(error)")
+            return
+        }
+        let now = TokenBucket.monotonic()
+        for batchID in batchIDs where (reportRetryAt[batchID] ?? 0) <= now {
+            do {
+                guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
+                reportRetryAt[batchID] = nil
+                logger.info(
+                    "batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)",
+                    metadata: ["batch": "\(batchID)"])
+            } catch {
+                reportRetryAt[batchID] = now + configuration.reportRetryInterval
+                logger.error(
+                    "cannot write the report of batch \(batchID): \(error); tried again in \(configuration.reportRetryInterval) s",
+                    metadata: ["batch": "\(batchID)"])
+            }
         }
     }
 }

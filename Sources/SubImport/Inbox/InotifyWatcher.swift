@@ -4,8 +4,8 @@
     import Darwin
 #endif
 
-/// The names of files closed after writing (`IN_CLOSE_WRITE`) or moved in (`IN_MOVED_TO`) in
-/// one folder, from Linux inotify.
+/// The names of files closed after writing (`IN_CLOSE_WRITE`), moved in (`IN_MOVED_TO`) or
+/// created (`IN_CREATE`) in one folder, from Linux inotify.
 ///
 /// A file written in place is reported when its writer closes it, never while it is held open;
 /// a file renamed in is reported once, complete. An overflow of the kernel's event queue is
@@ -16,6 +16,9 @@ public final class InotifyWatcher: @unchecked Sendable {
     public struct Events: Sendable {
         /// Names closed after writing or moved in, in the order they happened.
         public var names: [String] = []
+        /// Names created in the folder (`IN_CREATE`): a regular file is only reported complete in
+        /// `names`, but a link, FIFO, socket or folder made in place never sends another event.
+        public var created: [String] = []
         /// The kernel dropped events: look at the whole folder again.
         public var overflowed = false
         /// The folder itself was removed or moved away: no event will come any more.
@@ -68,6 +71,7 @@ public final class InotifyWatcher: @unchecked Sendable {
                     if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) != 0, !name.isEmpty {
                         events.names.append(name)
                     }
+                    if mask & UInt32(IN_CREATE) != 0, !name.isEmpty { events.created.append(name) }
                     offset += 16 + length
                 }
             }
@@ -76,9 +80,10 @@ public final class InotifyWatcher: @unchecked Sendable {
     }
 
     #if os(Linux)
-        /// Files closed after writing or moved in, and the folder's own removal or move.
+        /// Files closed after writing, moved in or created, and the folder's own removal or move.
         private static let mask =
-            UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
+            UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF)
+            | UInt32(IN_MOVE_SELF)
     #endif
 
     private static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {

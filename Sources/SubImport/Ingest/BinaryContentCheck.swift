@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Finds the first NUL byte of a file read in chunks: CSV text never holds one, so a file that
 /// does is binary and is refused before anything else is said of it. Only the offset is kept
 /// while scanning (a fast byte search); the line is counted once, when a NUL is found.
@@ -23,15 +29,19 @@ struct BinaryContentCheck {
         offset += chunk.count
     }
 
-    /// The 1-based line of the NUL byte in the file at `path`.
-    func nulLine(inFile path: String) -> Int? {
-        guard let nulOffset, let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+    /// The 1-based line of the NUL byte in the file open at `descriptor` (read with `pread`
+    /// from its start; the descriptor's offset is left as it was).
+    func nulLine(inDescriptor descriptor: Int32) -> Int? {
+        guard let nulOffset else { return nil }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var line = 1
-        var remaining = nulOffset
-        while remaining > 0, let chunk = try? handle.read(upToCount: min(remaining, 1 << 20)), !chunk.isEmpty {
-            line += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            remaining -= chunk.count
+        var offset = 0
+        while offset < nulOffset {
+            let wanted = min(nulOffset - offset, chunk.count)
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(offset)) }
+            if count <= 0 { break }
+            line += chunk[0..<count].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            offset += count
         }
         return line
     }

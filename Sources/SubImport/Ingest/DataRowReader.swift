@@ -25,12 +25,17 @@ final class DataRowReader {
     let mapping: HeaderMapping
     private var rowNumber = 0
 
-    /// Opens `path` and maps its header. Throws `unreadableFile` (file, line, reason) when the
-    /// file cannot be read as CSV or lacks a required column.
-    init(path: String, schema: ColumnSchema) throws {
+    /// Opens `path` (or reads `descriptor` from its start, never re-opening `path`, which then
+    /// only names the file) and maps its header. Throws `unreadableFile` (file, line, reason)
+    /// when the file cannot be read as CSV or lacks a required column.
+    init(path: String, schema: ColumnSchema, descriptor: Int32? = nil) throws {
         self.path = path
         do {
-            reader = try CSVReader(path: path)
+            if let descriptor {
+                reader = try CSVReader(descriptor: descriptor, name: path)
+            } else {
+                reader = try CSVReader(path: path)
+            }
             guard let header = try reader.next() else {
                 throw SubImportError.unreadableFile(path: path, reason: "the file is empty: a header row is required")
             }

@@ -29,22 +29,31 @@ public struct Ingestor: Sendable {
         self.defaults = defaults
     }
 
-    /// Ingests the file at `path`. Throws `unreadableFile` when the file cannot be read as CSV at
-    /// all (missing, binary, no header, missing required columns); no batch is left behind then.
+    /// Ingests the file at `path` (a link is followed: the user named the file). Throws
+    /// `unreadableFile` when the file cannot be read as CSV at all (missing, not a regular file,
+    /// binary, no header, missing required columns); no batch is left behind then.
     public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
-        let schema = try provider.columns(mode: mode).withDefaults(defaults)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw SubImportError.unreadableFile(path: path, reason: "no such file")
+        let file: InputFile
+        do { file = try InputFile(opening: path, followingLinks: true) } catch {
+            throw SubImportError.unreadableFile(path: path, reason: error.description)
         }
+        return try ingest(file, progress: progress)
+    }
+
+    /// Ingests the file already open as `file`: its hash and its rows are read from that one
+    /// descriptor, never by re-opening `file.path` (which names the batch's source). Same
+    /// guarantees and errors as `ingest(path:)`.
+    public func ingest(_ file: InputFile, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
+        let path = file.path
+        let schema = try provider.columns(mode: mode).withDefaults(defaults)
         var textCheck = BinaryContentCheck()
-        let sha = try Digest.sha256Hex(ofFile: path) { textCheck.inspect($0) }
+        let sha = try Digest.sha256Hex(ofDescriptor: file.descriptor, path: path) { textCheck.inspect($0) }
         if textCheck.startsAsUTF16 {
             throw SubImportError.unreadableFile(
                 path: path,
                 reason: "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 CSV")
         }
-        if let line = textCheck.nulLine(inFile: path) {
+        if let line = textCheck.nulLine(inDescriptor: file.descriptor) {
             throw SubImportError.unreadableFile(
                 path: path, reason: "line \(line): NUL byte found; this is a binary file, not CSV text")
         }
@@ -65,7 +74,8 @@ public struct Ingestor: Sendable {
             batchID = id
         }
         do {
-            let summary = try readRows(path: path, schema: schema, batchID: batchID, progress: progress)
+            let summary = try readRows(
+                path: path, descriptor: file.descriptor, schema: schema, batchID: batchID, progress: progress)
             return summary
         } catch {
             try? store.abandonIngest(batchID: batchID)
@@ -73,10 +83,10 @@ public struct Ingestor: Sendable {
         }
     }
 
-    private func readRows(path: String, schema: ColumnSchema, batchID: String, progress: ((Int) -> Void)?) throws
-        -> IngestSummary
-    {
-        let rows = try DataRowReader(path: path, schema: schema)
+    private func readRows(
+        path: String, descriptor: Int32, schema: ColumnSchema, batchID: String, progress: ((Int) -> Void)?
+    ) throws -> IngestSummary {
+        let rows = try DataRowReader(path: path, schema: schema, descriptor: descriptor)
         let writer = ChunkWriter(store: store, batchID: batchID)
         // On an error, let the writer drain before the caller abandons the batch.
         var finished = false

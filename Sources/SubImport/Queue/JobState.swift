@@ -24,4 +24,9 @@ public enum JobState: String, Sendable, CaseIterable, Codable {
 
     /// SQL list of the unsettled states, for queries.
     static let unsettledSQL = "('queued','running','retrying')"
+
+    /// `states` as an SQL list for `IN`, like `('failed','uncertain')` (raw values need no escaping).
+    static func sqlList(_ states: [JobState]) -> String {
+        "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")"
+    }
 }

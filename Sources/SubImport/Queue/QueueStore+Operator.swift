@@ -1,42 +1,45 @@
 import GRDB
 
 extension QueueStore {
-    /// Rows of a batch that ended `failed`, by row number.
-    public func failedRows(batchID: String) throws -> Set<Int> {
+    /// Rows of a batch that ended in one of `states` (`failed` by default), by row number.
+    public func failedRows(batchID: String, states: [JobState] = [.failed]) throws -> Set<Int> {
         try read { db in
             let ids = try JobIDs.range(db, batchID: batchID)
             return Set(
                 try Int.fetchAll(
-                    db, sql: "SELECT row FROM job WHERE id BETWEEN ? AND ? AND state = 'failed'",
+                    db, sql: "SELECT row FROM job WHERE id BETWEEN ? AND ? AND state IN \(JobState.sqlList(states))",
                     arguments: [ids.low, ids.high]))
         }
     }
 
-    /// Puts the `failed` rows of a batch back in the queue with a fresh attempt budget, giving
+    /// Puts the `failed` rows of a batch (or those settled in one of `states`: `uncertain` ones
+    /// only when an operator asks for them) back in the queue with a fresh attempt budget, giving
     /// back the passwords erased when they settled (`secrets`, by row, read from the source
     /// file); rows left pending by a fatal stop get a fresh budget too. When `secretRequired`,
     /// a failed row without a password cannot be sent and stays failed: their count is returned
     /// as `skipped`.
-    public func retry(batchID: String, secrets: [Int: String], secretRequired: Bool = true) throws -> (
-        requeued: Int, skipped: Int
-    ) {
-        try write { db in
+    public func retry(
+        batchID: String, secrets: [Int: String], secretRequired: Bool = true, states: [JobState] = [.failed]
+    ) throws -> (requeued: Int, skipped: Int) {
+        let settled = JobState.sqlList(states)
+        return try write { db in
             let time = now()
             let ids = try JobIDs.range(db, batchID: batchID)
-            let restore = try db.cachedStatement(sql: "UPDATE job SET secret = ? WHERE id = ? AND state = 'failed'")
+            let restore = try db.cachedStatement(sql: "UPDATE job SET secret = ? WHERE id = ? AND state IN \(settled)")
             for (row, secret) in secrets { try restore.execute(arguments: [secret, ids.low | Int64(row)]) }
             let sendable = secretRequired ? "AND secret IS NOT NULL" : ""
             let skipped =
                 secretRequired
                 ? try Int.fetchOne(
                     db,
-                    sql: "SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND state = 'failed' AND secret IS NULL",
+                    sql:
+                        "SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND state IN \(settled) AND secret IS NULL",
                     arguments: [ids.low, ids.high]) ?? 0 : 0
             try db.execute(
                 sql: """
                     UPDATE job SET state = 'queued', failures = 0, run_at = ?, error_code = NULL,
                         error_message = NULL, updated_at = ?
-                    WHERE id BETWEEN ? AND ? AND state = 'failed' \(sendable)
+                    WHERE id BETWEEN ? AND ? AND state IN \(settled) \(sendable)
                     """, arguments: [time, time, ids.low, ids.high])
             let requeued = db.changesCount
             try db.execute(

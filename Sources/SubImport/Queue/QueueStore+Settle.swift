@@ -3,17 +3,21 @@ import GRDB
 extension QueueStore {
     /// Applies `settlement` to a job held by `leaseOwner` and records `attempt`, in one transaction.
     /// Keeps the batch's unsettled count in step and marks the batch settled when it reaches zero.
-    /// Returns false (and changes nothing) when the job is no longer held by `leaseOwner`.
+    /// Returns false (and changes nothing) when the job is no longer held by `leaseOwner`, or,
+    /// when `claimedAttempts` is given, when the job's current claim is not the one that made
+    /// that attempt (a journaled answer of an earlier claim is never applied to a later one).
     @discardableResult
-    public func settle(jobID: Int64, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?) throws
-        -> Bool
-    {
+    public func settle(
+        jobID: Int64, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?,
+        claimedAttempts: Int? = nil
+    ) throws -> Bool {
         let time = now()
-        return try write { db in
+        let applied = try write { db in
             guard
                 let job = try Row.fetchOne(
                     db, sql: "SELECT batch_id, attempts, state, lease_owner FROM job WHERE id = ?", arguments: [jobID]),
-                job["state"] == "running", job["lease_owner"] == leaseOwner
+                job["state"] == "running", job["lease_owner"] == leaseOwner,
+                claimedAttempts == nil || job["attempts"] == claimedAttempts
             else { return false }
             let batchID: String = job["batch_id"]
             let outcome: String
@@ -72,5 +76,7 @@ extension QueueStore {
             }
             return true
         }
+        if applied, case .settle = settlement { secretWasErased() }
+        return applied
     }
 }

@@ -10,15 +10,21 @@ public final class QueueStore: Sendable {
     /// The folder holding the database (mode 0700).
     public let directory: String
     let pool: DatabasePool
+    /// How writes wait for locks and how long a run keeps answers while the database cannot be written.
+    public let options: StoreOptions
+    /// Called after a commit that erased a settled row's password (see `onSecretErased`).
+    private let secretErased = SecretErasedHook()
 
     /// Opens (creating if needed) the queue in `directory`, creating the folder with mode 0700
     /// and the database files with mode 0600, and migrates the schema to the latest version.
-    public init(directory: String) throws {
+    public init(directory: String, options: StoreOptions = StoreOptions()) throws {
         self.directory = directory
-        try FilePermissions.makePrivateDirectory(directory)
+        self.options = options
+        try FilePermissions.prepareStateDirectory(directory)
         let path = (directory as NSString).appendingPathComponent("queue.sqlite")
+        try FilePermissions.checkDatabaseFiles(path)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(options.busyTimeout)
         configuration.prepareDatabase { db in
             // Freed pages (for example a password removed from a settled row) are overwritten.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -43,8 +49,51 @@ public final class QueueStore: Sendable {
         try pool.write(body)
     }
 
+    /// Copies every committed page into `queue.sqlite` and truncates the WAL to zero bytes, so
+    /// that older page images (a settled row's password among them) are no longer in any file.
+    /// Waits up to `wait` seconds for readers of older snapshots and for writers (so a long read
+    /// never holds the writer back for the whole busy timeout); returns false when the WAL could
+    /// not be fully checkpointed and truncated (try again later).
+    @discardableResult
+    public func checkpointTruncatingWAL(wait: Double = 0.25) -> Bool {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = \(Int(max(0, wait) * 1000))")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(options.busyTimeout * 1000))") }
+                let result = try db.checkpoint(.truncate)
+                return result.walFrameCount == result.checkpointedFrameCount
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// Registers `action`, called (on the committing thread) after each commit that erased a
+    /// settled row's password. Replaces any earlier action.
+    public func onSecretErased(_ action: (@Sendable () -> Void)?) {
+        secretErased.set(action)
+    }
+
+    func secretWasErased() {
+        secretErased.call()
+    }
+
     /// Runs `body` on a read-only snapshot.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
+    }
+}
+
+/// A lock-protected optional callback.
+private final class SecretErasedHook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var action: (@Sendable () -> Void)?
+
+    func set(_ action: (@Sendable () -> Void)?) {
+        lock.withLock { self.action = action }
+    }
+
+    func call() {
+        lock.withLock { action }?()
     }
 }

@@ -25,13 +25,25 @@ public final class StateLock: @unchecked Sendable {
 
     /// Takes the lock of `stateDirectory` (creating the folder 0700 and the file 0600 if needed)
     /// and records the holder as `command`. Throws `SubImportError.stateInUse` naming the holder
-    /// when another process has it; never waits.
+    /// when another process has it; never waits. Throws `SubImportError.unsafeState` when the
+    /// folder is not private (`FilePermissions.prepareStateDirectory`) or `lock` is a link, not
+    /// a regular file, or someone else's: the lock file is never opened through a link.
     public static func acquire(stateDirectory: String, command: String) throws -> StateLock {
-        try FilePermissions.makePrivateDirectory(stateDirectory)
+        try FilePermissions.prepareStateDirectory(stateDirectory)
         let path = (stateDirectory as NSString).appendingPathComponent("lock")
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try FilePermissions.checkStateFile(path)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw SubImportError.io("cannot open the state lock \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            if code == ELOOP {
+                throw SubImportError.unsafeState("\(path) is a symbolic link; the lock is never opened through links")
+            }
+            throw SubImportError.io("cannot open the state lock \(path): \(String(cString: strerror(code)))")
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw SubImportError.unsafeState("\(path) is not a regular file")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno

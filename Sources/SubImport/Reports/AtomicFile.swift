@@ -18,10 +18,12 @@ final class AtomicFileWriter {
     init(path: String) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
+        // A name of its own, short whatever the target's length; O_EXCL refuses any existing
+        // entry, a link included, and the rename replaces a link at `path` instead of following it.
         temporaryPath =
-            (directory.isEmpty ? "." : directory) + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            (directory.isEmpty ? "." : directory)
+            + "/.subimport.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).tmp"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw SubImportError.io("cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }

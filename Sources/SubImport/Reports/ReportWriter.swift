@@ -10,7 +10,9 @@ public struct WrittenReport: Sendable {
 }
 
 /// Writes `<reports>/<file-stem>.<batch-id>.csv` and `.json` from the queue: every data row of
-/// the input exactly once, in row order; atomically, with mode 0600 (they hold API keys).
+/// the input exactly once, in row order; atomically, with mode 0600 (they hold API keys), never
+/// through a link (a file planted at the report's name is replaced, not written through). A stem
+/// too long for the file system's name limit is shortened; the batch id is always kept.
 public struct ReportWriter: Sendable {
     public static let csvColumns = [
         "row", "status", "first_name", "last_name", "company_name", "email", "api_login", "api_key", "attempts",
@@ -30,7 +32,11 @@ public struct ReportWriter: Sendable {
     public func write(batchID: String) throws -> WrittenReport {
         guard let batch = try store.batch(id: batchID) else { throw SubImportError.unknownBatch(batchID) }
         try FilePermissions.makePrivateDirectory(directory)
-        let base = (directory as NSString).appendingPathComponent("\(batch.fileStem).\(batch.id)")
+        // A long input name is shortened so that the report names fit the file system's limit,
+        // keeping the batch id whole.
+        let name = FileNameLimit.fit(
+            batch.fileStem, ".\(batch.id)", limit: FileNameLimit.maximum(in: directory), reserve: ".json".utf8.count)
+        let base = (directory as NSString).appendingPathComponent(name)
         let counts = try store.statusCounts(batchID: batch.id)
         let traffic = try store.traffic(batchID: batch.id)
         let csv = try AtomicFileWriter(path: base + ".csv")

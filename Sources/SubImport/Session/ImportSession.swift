@@ -13,15 +13,19 @@ public final class ImportSession: @unchecked Sendable {
     public let columnDefaults: [String: String]
     let logger: Logger
     let transport: HTTPTransport
+    /// Records answers so that none is lost (journal first, database with retries).
+    public let recorder: AnswerRecorder
     private let lock = NSLock()
     private var activePool: WorkerPool?
     private var stopRequested = false
 
     public init(
         stateDirectory: String, reportsDirectory: String, account: ProviderAccount, mode: ImportMode,
-        options: WorkOptions, columnDefaults: [String: String] = [:], logger: Logger
+        options: WorkOptions, columnDefaults: [String: String] = [:], storeOptions: StoreOptions = StoreOptions(),
+        logger: Logger
     ) throws {
-        store = try QueueStore(directory: stateDirectory)
+        store = try QueueStore(directory: stateDirectory, options: storeOptions)
+        recorder = AnswerRecorder(store: store, logger: logger)
         self.account = account
         self.mode = mode
         self.options = options
@@ -35,17 +39,31 @@ public final class ImportSession: @unchecked Sendable {
 
     /// Ingests one file (see `Ingestor`).
     public func ingest(path: String, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
-        try Ingestor(
-            store: store, provider: account.provider, mode: mode, account: account.key, defaults: columnDefaults
-        ).ingest(
-            path: path, progress: progress)
+        try ingestor.ingest(path: path, progress: progress)
+    }
+
+    /// Ingests a file already open (see `Ingestor.ingest(_:progress:)`): the inbox's way, which
+    /// never re-opens a path.
+    public func ingest(_ file: InputFile) throws -> IngestSummary {
+        try ingestor.ingest(file)
+    }
+
+    private var ingestor: Ingestor {
+        Ingestor(store: store, provider: account.provider, mode: mode, account: account.key, defaults: columnDefaults)
     }
 
     /// Works the given batches (nil: every batch of the account) until they settle, a fatal
     /// answer stops the account, or `requestStop` is called. `continuous` keeps working when
     /// everything is settled, waiting for new rows, until a fatal stop or `requestStop`.
     /// Blocks the calling thread.
+    /// Returns at once, sending nothing, when answers kept by a stopped run cannot be applied
+    /// (`storeFailure` says why).
     public func work(batchIDs: [String]?, continuous: Bool = false) -> WorkResult {
+        do {
+            try prepareForSending()
+        } catch {
+            return WorkResult(fatalStop: nil, interrupted: true, requests: 0)
+        }
         let gate = self.gate
         let client = account.provider.makeClient(
             ProviderConnection(
@@ -55,7 +73,7 @@ public final class ImportSession: @unchecked Sendable {
         poolOptions.continuous = continuous
         let pool = WorkerPool(
             store: store, scope: WorkScope(account: account.key, batchIDs: batchIDs), provider: account.provider,
-            client: client, gate: gate, options: poolOptions, logger: logger)
+            client: client, gate: gate, options: poolOptions, logger: logger, recorder: recorder)
         lock.lock()
         activePool = pool
         let stopNow = stopRequested
@@ -113,8 +131,22 @@ public final class ImportSession: @unchecked Sendable {
         pool?.requestStop()
     }
 
-    /// Releases the HTTP client. Call once, after the last `work`.
+    /// Makes the state folder ready to send from: applies the answers a stopped run kept in the
+    /// journal (before any lease rescue, so that none is sent again), scrubs the WAL, and removes
+    /// dry-run folders left by interrupted dry runs. Runs once. Call holding the state lock.
+    /// Throws `StoreUnwritable` when the kept answers cannot be applied.
+    public func prepareForSending() throws {
+        try recorder.start()
+        DryRunFolder.removeAbandoned(stateDirectory: store.directory, logger: logger)
+    }
+
+    /// The queue database could not be written for too long and the run stopped (nil otherwise).
+    public var storeFailure: StoreUnwritable? { recorder.failure }
+
+    /// Releases the HTTP client, checkpoints the WAL (settled rows' passwords leave it) and
+    /// empties the answer journal of what is recorded. Call once, after the last `work`.
     public func shutdown() {
         transport.shutdown()
+        recorder.finish()
     }
 }

@@ -13,6 +13,9 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     case invalidDefault(String)
     /// Another process holds the state folder's lock (`StateLock`); `holder` says who.
     case stateInUse(state: String, holder: String)
+    /// The state folder or one of its files could be read or replaced by someone else (another
+    /// owner, group- or world-writable, a link); `FilePermissions` says which and why.
+    case unsafeState(String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         case .invalidDefault(let message): return message
         case .stateInUse(let state, let holder):
             return "state folder \(state) is in use by \(holder); stop it or use another --state"
+        case .unsafeState(let message): return "refusing an unsafe state folder: \(message)"
         }
     }
 }

@@ -18,6 +18,8 @@ public final class WorkerPool: @unchecked Sendable {
     let fatalCodes: Set<String>
     let identity = WorkerIdentity()
     let logger: Logger
+    /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
+    let recorder: AnswerRecorder
     private let wakeup = NSCondition()
     private var stopRequested = false
     private var requestCount = 0
@@ -27,9 +29,10 @@ public final class WorkerPool: @unchecked Sendable {
 
     public init(
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
-        gate: AccountGate, options: WorkOptions, logger: Logger
+        gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
         self.store = store
+        self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
         self.client = client
         self.fatalCodes = provider.fatalErrorCodes
@@ -135,10 +138,13 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func process(_ job: ClaimedJob) {
+        let waitStarted = now()
         guard gate.limiter.acquire(), !shouldStop else {
             settle(job, .release, attempt: nil)
             return
         }
+        EngineMetrics.limiterWait(
+            account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
         let started = now()
         let answer = client.send(job)
         let finished = now()
@@ -146,7 +152,12 @@ public final class WorkerPool: @unchecked Sendable {
         requestCount += 1
         wakeup.unlock()
         let decision = FailureClassifier.classify(answer, fatalCodes: fatalCodes)
+        logger.debug("answer: \(decision.failureClass.rawValue)", metadata: .answer(job, decision))
+        EngineMetrics.request(provider: job.provider, decision: decision, seconds: finished - started)
         let settlement = settlement(for: job, answer: answer, decision: decision)
+        if decision.throttled {
+            EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
+        }
         let record = AttemptRecord(
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
@@ -177,7 +188,9 @@ public final class WorkerPool: @unchecked Sendable {
             let reason =
                 "\(decision.httpStatus.map { "HTTP \($0)" } ?? "") \(decision.errorCode.map { "code \($0): " } ?? "")\(decision.message)"
                 .trimmingCharacters(in: .whitespaces)
-            logger.critical("provider account \(scope.account) stopped: \(reason); remaining rows stay pending")
+            logger.critical(
+                "provider account \(scope.account) stopped: \(reason); remaining rows stay pending",
+                metadata: .answer(job, decision))
             gate.stop(reason: reason)
             return .release
         case .notSent, .ambiguous:
@@ -201,14 +214,18 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func settle(_ job: ClaimedJob, _ settlement: Settlement, attempt: AttemptRecord?) {
-        do {
-            let held = try store.settle(
-                jobID: job.id, leaseOwner: identity.description, settlement, attempt: attempt)
-            if !held {
-                logger.warning("row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile")
+        switch recorder.record(job, leaseOwner: identity.description, settlement, attempt: attempt) {
+        case .recorded:
+            if case .settle(let state, _, _, _, _, _) = settlement {
+                EngineMetrics.settled(provider: job.provider, status: state)
             }
-        } catch {
-            logger.error("could not record the answer for row \(job.row) of batch \(job.batchID): \(error)")
+        case .notHeld:
+            logger.warning(
+                "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                metadata: .row(job))
+        case .storeUnwritable:
+            // The answer is kept in the journal; the next start applies it.
+            requestStop()
         }
         wakeup.lock()
         wakeup.broadcast()

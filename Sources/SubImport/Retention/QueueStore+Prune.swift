@@ -1,0 +1,61 @@
+import GRDB
+
+extension QueueStore {
+    /// Batches finished before `cutoff`: state `settled` with its report written, or `cancelled`;
+    /// no row unsettled. Oldest first.
+    public func pruneCandidates(finishedBefore cutoff: Timestamp) throws -> [PruneCandidate] {
+        try read { db in
+            try Row.fetchAll(db, sql: Self.candidateSQL + " ORDER BY finished_at, id", arguments: [cutoff]).map { row in
+                let batchID: String = row["id"]
+                let ids = try JobIDs.range(db, batchID: batchID)
+                let attempts =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM attempt WHERE job_id BETWEEN ? AND ?",
+                        arguments: [ids.low, ids.high]) ?? 0
+                return PruneCandidate(
+                    batchID: batchID, fileName: row["file_name"], filePath: row["file_path"],
+                    rows: row["total_rows"], attempts: attempts, finishedAt: row["finished_at"])
+            }
+        }
+    }
+
+    /// Deletes batch `batchID` with its jobs and attempts (API keys included), in one transaction,
+    /// if it is still a candidate finished before `cutoff` (a `retry` since the listing keeps it).
+    /// Returns whether it was deleted. Freed pages are overwritten (`secure_delete`); call
+    /// `truncateWriteAheadLog` afterwards so the deleted rows leave the WAL too.
+    public func deleteFinishedBatch(_ batchID: String, finishedBefore cutoff: Timestamp) throws -> Bool {
+        try write { db in
+            guard
+                try Row.fetchOne(db, sql: Self.candidateSQL + " AND id = ?", arguments: [cutoff, batchID]) != nil
+            else { return false }
+            let ids = try JobIDs.range(db, batchID: batchID)
+            let unsettled =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND state IN \(JobState.unsettledSQL)",
+                    arguments: [ids.low, ids.high]) ?? 0
+            guard unsettled == 0 else { return false }
+            try db.execute(
+                sql: "DELETE FROM attempt WHERE job_id BETWEEN ? AND ?", arguments: [ids.low, ids.high])
+            try db.execute(sql: "DELETE FROM job WHERE id BETWEEN ? AND ?", arguments: [ids.low, ids.high])
+            try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [batchID])
+            return true
+        }
+    }
+
+    /// Copies the write-ahead log into the database and truncates it to zero bytes, waiting (up
+    /// to the busy timeout) for readers of older snapshots. Returns false when a reader kept it
+    /// from being truncated (the frames are then overwritten by later writes).
+    public func truncateWriteAheadLog() throws -> Bool {
+        try pool.writeWithoutTransaction { db in
+            let result = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            let busy: Int = result?[0] ?? 1
+            return busy == 0
+        }
+    }
+
+    private static let candidateSQL = """
+        SELECT id, file_name, file_path, total_rows, finished_at FROM batch
+        WHERE unsettled = 0 AND finished_at IS NOT NULL AND finished_at < ?
+          AND (state = 'cancelled' OR (state = 'settled' AND reported_at IS NOT NULL))
+        """
+}
