@@ -7,7 +7,8 @@
 #   answers: the provider answer readers (JSONAnswer, Octopush/SMSPartner create and list
 #            answers, Retry-After): never trap, keep identifiers within 1 KiB and messages cut.
 #            Seeds: the answers the providers' pages and the sandbox give.
-# Binaries, corpora, logs and crash files go to .build-fuzz/; a run prints libFuzzer's last
+# FUZZ_OPTIONS adds libFuzzer options (e.g. FUZZ_OPTIONS=-detect_leaks=0 to go on past a leak
+# in Foundation itself). Binaries, corpora, logs and crash files go to .build-fuzz/; a run prints libFuzzer's last
 # status line (execs, coverage) and lists the crash files, and exits 1 if there are any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ build_answers() {
 run() {
     local name=$1
     mkdir -p "$out/crashes-$name"
-    nice -n 19 "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    nice -n 19 "$out/fuzz-$name" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 ${FUZZ_OPTIONS:-} \
         -artifact_prefix="$out/crashes-$name/" "$out/corpus-$name" >"$out/fuzz-$name.log" 2>&1 || true
     echo "== $name: $(grep -E '^#[0-9]+' "$out/fuzz-$name.log" | tail -1)"
     grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/fuzz-$name.log" || true
