@@ -7,8 +7,8 @@
 #   answers: the provider answer readers (JSONAnswer, Octopush/SMSPartner create and list
 #            answers, Retry-After): never trap, keep identifiers within 1 KiB and messages cut.
 #            Seeds: the answers the providers' pages and the sandbox give.
-# FUZZ_OPTIONS adds libFuzzer options (e.g. FUZZ_OPTIONS=-detect_leaks=0 to go on past a leak
-# in Foundation itself). Binaries, corpora, logs and crash files go to .build-fuzz/; a run prints libFuzzer's last
+# FUZZ_OPTIONS adds libFuzzer options (e.g. FUZZ_OPTIONS=-detect_leaks=0 with
+# ASAN_OPTIONS=detect_leaks=0 to go on past Foundation's own DateFormatter leak). Binaries, corpora, logs and crash files go to .build-fuzz/; a run prints libFuzzer's last
 # status line (execs, coverage) and lists the crash files, and exits 1 if there are any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
