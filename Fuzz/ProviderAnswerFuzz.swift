@@ -36,6 +36,9 @@ private func check(_ answer: ProviderAnswer) {
         if login.utf8.count > limit || key.utf8.count > limit || login.isEmpty || key.isEmpty {
             fatalError("identifier over the limit")
         }
+    case .unreadableSuccess(let status, let message):
+        if !(200..<300).contains(status) { fatalError("unreadable success of a non-2xx") }
+        if message.count > 2 * ProviderAnswerLimits.maxMessageCharacters { fatalError("message not cut") }
     case .error(_, let code, let message, let retryAfter):
         if (code?.count ?? 0) > ProviderAnswerLimits.maxMessageCharacters + 1 { fatalError("code not cut") }
         if message.count > ProviderAnswerLimits.maxMessageCharacters + 1 { fatalError("message not cut") }

@@ -82,7 +82,8 @@ import Testing
         let (store, batch) = try queued(1)
         let owner = WorkerIdentity()
         _ = try store.claim(scope: WorkScope(account: "acct"), owner: owner, leaseSeconds: -1)
-        let rescued = try store.rescueAbandonedLeases(maxAttempts: 5, retryAmbiguous: true, rescuer: WorkerIdentity())
+        let rescued = try store.rescueAbandonedLeases(
+            policy: rescuePolicy(retryAmbiguous: true), rescuer: WorkerIdentity())
         #expect(rescued == 1)
         var job: JobRecord?
         try store.forEachJob(batchID: batch) { job = $0 }
@@ -95,10 +96,10 @@ import Testing
         let (store, batch) = try queued(1)
         let owner = WorkerIdentity()
         _ = try store.claim(scope: WorkScope(account: "acct"), owner: owner, leaseSeconds: 3600)
-        #expect(try store.rescueAbandonedLeases(maxAttempts: 5, retryAmbiguous: true, rescuer: owner) == 0)
+        #expect(try store.rescueAbandonedLeases(policy: rescuePolicy(retryAmbiguous: true), rescuer: owner) == 0)
         // A lease held by a process that no longer exists (pid far above pid_max).
         try store.write { db in try db.execute(sql: "UPDATE job SET lease_owner = 'pid:99999999:1'") }
-        #expect(try store.rescueAbandonedLeases(maxAttempts: 5, retryAmbiguous: false, rescuer: owner) == 1)
+        #expect(try store.rescueAbandonedLeases(policy: rescuePolicy(retryAmbiguous: false), rescuer: owner) == 1)
         var job: JobRecord?
         try store.forEachJob(batchID: batch) { job = $0 }
         #expect(job?.state == .uncertain)
@@ -118,4 +119,9 @@ import Testing
         #expect(cancelled.state == .cancelled)
         #expect(try store.statusCounts(batchID: batch) == ["cancelled": 3])
     }
+}
+
+/// The settlement policy lease rescue applies in these tests.
+func rescuePolicy(retryAmbiguous: Bool) -> SettlementPolicy {
+    SettlementPolicy(retry: RetryPolicy(maxAttempts: 5, retryAmbiguous: retryAmbiguous), fatalCodes: [])
 }

@@ -44,10 +44,10 @@ struct JSONAnswer {
             status: status, code: code, message: ProviderAnswerLimits.clipped(message), retryAfter: retryAfter)
     }
 
-    /// The answer to a 2xx whose body does not say what was created: an error with the 2xx status
-    /// and no code (the account may exist), saying why.
+    /// The answer to a 2xx whose body does not say what was created: the account may exist
+    /// and its key is unknown (`unreadableSuccess`), saying why.
     func createdButUnreadable(_ reason: String) -> ProviderAnswer {
-        .error(status: status, code: nil, message: "created, but the answer is unreadable: \(reason)", retryAfter: nil)
+        .unreadableSuccess(status: status, message: "created, but the answer is unreadable: \(reason)")
     }
 
     /// The string values named `names` in `object`, in order, or why they cannot be used: one is

@@ -7,6 +7,10 @@ public enum ProviderAnswer: Sendable, Equatable {
     case reconciled(apiLogin: String, apiKey: String)
     /// A 2xx answer to an update of the sub-account `apiLogin`.
     case updated(apiLogin: String)
+    /// A 2xx answer to a create whose body cannot be read (not JSON, no key, a key that is not
+    /// text): the account exists, but its key is unknown. The row settles `uncertain`, never
+    /// `failed`, and is never sent again.
+    case unreadableSuccess(status: Int, message: String)
     /// The provider answered with an error: an HTTP status, and the code and message of its body.
     /// `retryAfter` is the `Retry-After` header in seconds from now, when present and readable.
     case error(status: Int, code: String?, message: String, retryAfter: Double?)

@@ -100,7 +100,7 @@ extension QueueStore {
         guard !jobs.isEmpty else { return }
         try write { db in
             let base = try JobIDs.range(db, batchID: batchID).low
-            let insert = try BulkInsert(
+            var insert = try BulkInsert(
                 db,
                 sql: """
                     INSERT INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note,
@@ -109,12 +109,18 @@ extension QueueStore {
                     """)
             let time = now()
             for job in jobs {
-                try insert.run([
-                    .integer(base | Int64(job.row)), .text(batchID), .integer(Int64(job.row)),
-                    .integer(Int64(job.line)), .text(job.state.rawValue),
-                    .text(job.fields), .optionalText(job.secret), .optionalText(job.errorCode),
-                    .optionalText(job.errorMessage), .optionalText(job.note), .real(time),
-                ])
+                try insert.integer(base | Int64(job.row))
+                try insert.text(batchID)
+                try insert.integer(Int64(job.row))
+                try insert.integer(Int64(job.line))
+                try insert.text(job.state.rawValue)
+                try insert.text(job.fields)
+                try insert.optionalText(job.secret)
+                try insert.optionalText(job.errorCode)
+                try insert.optionalText(job.errorMessage)
+                try insert.optionalText(job.note)
+                try insert.real(time)
+                try insert.step()
             }
         }
     }

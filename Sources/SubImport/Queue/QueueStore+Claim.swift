@@ -65,6 +65,22 @@ extension QueueStore {
         }
     }
 
+    /// Whether `scope` has a job that could be claimed right now (a read; the claim may still
+    /// find nothing when another worker is faster).
+    public func hasRunnableJob(scope: WorkScope) throws -> Bool {
+        let filter = scope.batchFilter
+        let time = now()
+        return try read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM job JOIN batch ON batch.id = job.batch_id
+                        WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
+                          AND batch.state = 'ready' AND batch.account = ?\(filter.sql))
+                    """, arguments: [time, scope.account] + filter.arguments) ?? false
+        }
+    }
+
     /// What is left to do in `scope` when nothing can be claimed right now.
     public struct Outlook: Sendable {
         /// Jobs of the scope not yet settled (queued, running or waiting for a retry).
@@ -96,37 +112,35 @@ extension QueueStore {
     }
 
     /// Rescues jobs whose lease expired or whose owning process is gone. Such a job's request may
-    /// have reached the provider: the attempt is recorded as ambiguous, and the job is retried
-    /// with a `possible duplicate` note, or settled `uncertain` when `retryAmbiguous` is false or
-    /// its attempts are used up. Returns how many jobs were rescued.
+    /// have reached the provider: `policy` decides, exactly as for an answer, what a crash in
+    /// flight (`SettlementPolicy.abandoned`) means for the row's mode and history (a create is
+    /// retried as a `possible duplicate` or settled `uncertain`; an update is simply retried or,
+    /// its attempts used up, `failed`). Returns how many jobs were rescued.
     @discardableResult
-    public func rescueAbandonedLeases(maxAttempts: Int, retryAmbiguous: Bool, rescuer: WorkerIdentity) throws -> Int {
+    public func rescueAbandonedLeases(policy: SettlementPolicy, rescuer: WorkerIdentity) throws -> Int {
         let time = now()
         let candidates = try read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, lease_owner, lease_expires_at, failures FROM job WHERE state = 'running'")
+                sql: """
+                    SELECT job.id, job.lease_owner, job.lease_expires_at, job.failures, job.ambiguous, batch.mode
+                    FROM job JOIN batch ON batch.id = job.batch_id WHERE job.state = 'running'
+                    """)
         }
         var rescued = 0
         for candidate in candidates {
             let owner: String = candidate["lease_owner"] ?? ""
             let expires: Double = candidate["lease_expires_at"] ?? 0
             guard expires < time || WorkerIdentity.isDead(owner: owner) else { continue }
-            let failures: Int = candidate["failures"]
-            let message = "the process sending this row stopped before recording the answer"
-            let giveUp = !retryAmbiguous || failures + 1 >= maxAttempts
-            let settlement: Settlement =
-                giveUp
-                ? .settle(
-                    .uncertain, errorCode: nil, errorMessage: message,
-                    note: Settlement.possibleDuplicateNote(message))
-                : .retry(
-                    at: time, errorCode: nil, errorMessage: message, note: Settlement.possibleDuplicateNote(message),
-                    countsAsFailure: true, ambiguous: true)
+            let verdict = policy.decide(
+                SettlementPolicy.abandoned, mode: ImportMode(rawValue: candidate["mode"] ?? "") ?? .create,
+                history: AttemptHistory(failures: candidate["failures"], ambiguous: candidate["ambiguous"]), now: time)
             let record = AttemptRecord(
-                startedAt: time, finishedAt: time, failureClass: .ambiguous, httpStatus: nil, errorCode: nil,
-                message: "lease of \(owner) abandoned", worker: rescuer.description)
-            if try settle(jobID: candidate["id"], leaseOwner: owner, settlement, attempt: record) { rescued += 1 }
+                startedAt: time, finishedAt: time, failureClass: verdict.decision.failureClass, httpStatus: nil,
+                errorCode: nil, message: "lease of \(owner) abandoned", worker: rescuer.description)
+            if try settle(jobID: candidate["id"], leaseOwner: owner, verdict.settlement, attempt: record) {
+                rescued += 1
+            }
         }
         return rescued
     }

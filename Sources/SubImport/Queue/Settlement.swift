@@ -19,6 +19,9 @@ public enum Settlement: Sendable, Equatable {
     /// The note of a row found to exist after an ambiguous attempt (`ProviderAnswer.reconciled`).
     public static let reconciledNote = "reconciled after an ambiguous attempt"
 
+    /// The note of a row the provider answered 2xx without a readable key: the account exists.
+    public static let unreadableNote = "created, but the answer could not be read: the API key is unknown"
+
 }
 
 /// One HTTP attempt, as stored in the `attempt` table.

@@ -20,11 +20,13 @@ public final class AccountGate: @unchecked Sendable {
         return reason
     }
 
-    /// Stops every sender of this account; the first reason wins.
+    /// Stops every sender of this account; the first reason wins. Senders waiting on the
+    /// limiter are woken to see it.
     public func stop(reason: String) {
         lock.lock()
         if self.reason == nil { self.reason = reason }
         lock.unlock()
+        limiter.wakeWaiters()
     }
 
     /// Lets the account be called again (an operator fixed the cause).

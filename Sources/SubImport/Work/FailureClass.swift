@@ -1,14 +1,16 @@
-/// The failure classes of PRODUCT.md: how every answer of every provider is treated.
+/// The failure classes of PRODUCT.md: what an answer says about the account it was sent for.
+/// `SettlementPolicy` turns a class into the row's next state.
 ///
-/// | class       | answers                                                        | the row                          |
-/// |-------------|----------------------------------------------------------------|----------------------------------|
-/// | `created`   | 2xx; an "already exists" reconciled after an ambiguous attempt | `created` / `updated`          |
-/// | `rejected`  | 400, 404, 409, 422 and other 4xx; provider validation codes (also with HTTP 200) | `failed`, not retried |
-/// | `fatal`     | 401, 403, bad credentials, quota reached, master balance       | stays pending; account stops     |
-/// | `notSent`   | connection refused, DNS/TLS failure, 429, 503                  | retried with backoff             |
-/// | `ambiguous` | timeout or reset after sending, 500, 502, 504, other 5xx, crash in flight | retried with a `possible duplicate` note (or `uncertain` with `--no-retry-ambiguous`) |
+/// | class        | answers                                                                 |
+/// |--------------|-------------------------------------------------------------------------|
+/// | `created`    | 2xx with a readable body; an "already exists" reconciled after an ambiguous attempt |
+/// | `unreadable` | 2xx to a create whose body cannot be read (not JSON, no key, a key that is not text) |
+/// | `rejected`   | 400, 404, 409, 422 and other 4xx; provider validation codes (also with HTTP 200) |
+/// | `fatal`      | 401, 403, bad credentials, quota reached, master balance                 |
+/// | `notSent`    | connection refused, DNS/TLS failure, 429, 503                            |
+/// | `ambiguous`  | timeout or reset after sending, 408, 500, 502, 504, other 5xx, crash in flight |
 public enum FailureClass: String, Sendable, Codable, CaseIterable {
-    case created, rejected, fatal, notSent, ambiguous
+    case created, unreadable, rejected, fatal, notSent, ambiguous
 }
 
 /// The decision for one answer: its class, and the facts that shape what happens next.
@@ -17,7 +19,8 @@ public struct AnswerDecision: Sendable, Equatable {
     public var httpStatus: Int?
     public var errorCode: String?
     public var message: String
-    /// Seconds the provider asked us to wait (`Retry-After`).
+    /// Seconds the provider asked us to wait (`Retry-After`): always finite and non-negative
+    /// (an insane value is dropped here), but not yet checked against any ceiling.
     public var retryAfter: Double?
     /// The provider is pushing back (429): the shared limiter should slow down.
     public var throttled: Bool
@@ -32,14 +35,18 @@ public enum FailureClassifier {
         case .created, .reconciled, .updated:
             return AnswerDecision(
                 failureClass: .created, httpStatus: nil, errorCode: nil, message: "", retryAfter: nil, throttled: false)
+        case .unreadableSuccess(let status, let message):
+            return AnswerDecision(
+                failureClass: .unreadable, httpStatus: status, errorCode: nil, message: message, retryAfter: nil,
+                throttled: false)
         case .transport(let requestSent, let message):
             return AnswerDecision(
                 failureClass: requestSent ? .ambiguous : .notSent, httpStatus: nil, errorCode: nil, message: message,
                 retryAfter: nil, throttled: false)
         case .error(let status, let code, let message, let retryAfter):
             var decision = AnswerDecision(
-                failureClass: .rejected, httpStatus: status, errorCode: code, message: message, retryAfter: retryAfter,
-                throttled: false)
+                failureClass: .rejected, httpStatus: status, errorCode: code, message: message,
+                retryAfter: RetryAfter.sane(retryAfter), throttled: false)
             if let code, fatalCodes.contains(code) {
                 decision.failureClass = .fatal
                 return decision
@@ -57,5 +64,4 @@ public enum FailureClassifier {
             return decision
         }
     }
-
 }

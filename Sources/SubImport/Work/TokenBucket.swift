@@ -20,6 +20,11 @@ public final class TokenBucket: @unchecked Sendable {
     private var pausedUntil: Double = 0
     private var cancelled = false
     private var reservationCount = 0
+    private var waitingCount = 0
+
+    /// The longest a caller is ever held (seconds), whatever a provider asked for: every wait is
+    /// clamped to it, so no provider value can become a time the system cannot represent.
+    public static let longestPause: Double = 86_400
 
     /// A bucket of `rate` requests per second (0 = unlimited) holding at most `burst` tokens.
     public init(rate: Double, burst: Int, recoveryInterval: Double = 5) {
@@ -45,7 +50,8 @@ public final class TokenBucket: @unchecked Sendable {
         return reserveLocked(at: time)
     }
 
-    /// Requests reserved so far: every sender of the account that waited on this bucket.
+    /// Requests reserved so far and not given back: every sender of the account that waited on
+    /// this bucket.
     public var reservations: Int {
         condition.lock()
         defer { condition.unlock() }
@@ -67,28 +73,68 @@ public final class TokenBucket: @unchecked Sendable {
         return pause + (tokens >= 0 ? 0 : -tokens / rate)
     }
 
-    /// Blocks until one request may be sent. Returns false if the bucket was cancelled meanwhile.
+    /// Blocks until one request may be sent. Returns false, with the reservation given back, if
+    /// the bucket was cancelled or `shouldStop` turned true meanwhile; `shouldStop` is checked
+    /// on arrival and whenever `wakeWaiters` (or `cancel`) is called, so a caller that makes it
+    /// true and then calls `wakeWaiters` never waits for the pause to end. `shouldStop` must not
+    /// call into this bucket.
     @discardableResult
-    public func acquire() -> Bool {
+    public func acquire(unless shouldStop: () -> Bool = { false }) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        if cancelled { return false }
+        if cancelled || shouldStop() { return false }
         let wait = reserveLocked(at: Self.monotonic())
         guard wait > 0 else { return true }
-        let deadline = Date(timeIntervalSinceNow: wait)
-        while !cancelled, Date() < deadline { _ = condition.wait(until: deadline) }
-        return !cancelled
+        let deadline = Self.monotonic() + min(wait, Self.longestPause)
+        waitingCount += 1
+        defer { waitingCount -= 1 }
+        while true {
+            if cancelled || shouldStop() {
+                refundLocked()
+                return false
+            }
+            let left = deadline - Self.monotonic()
+            if left <= 0 { return true }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: min(left, 60)))
+        }
+    }
+
+    /// Gives back a reservation whose request was never sent (nothing was left to send).
+    public func refund() {
+        condition.lock()
+        defer { condition.unlock() }
+        refundLocked()
+    }
+
+    private func refundLocked() {
+        reservationCount -= 1
+        if configuredRate > 0 { tokens = min(burst, tokens + 1) }
+    }
+
+    /// Callers blocked in `acquire` right now.
+    public var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waitingCount
+    }
+
+    /// Makes every caller blocked in `acquire` check its `shouldStop` again.
+    public func wakeWaiters() {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// The provider pushed back at `time`: halve the rate and hold every caller for `retryAfter`
-    /// seconds (1 s when the provider did not say).
+    /// seconds (1 s when the provider did not say or said something that is not a duration;
+    /// never more than `longestPause`).
     public func throttle(retryAfter: Double?, at time: Double = TokenBucket.monotonic()) {
         condition.lock()
         defer { condition.unlock() }
         recover(at: time)
         factor = max(1.0 / 16, factor / 2)
         lastThrottle = time
-        pausedUntil = max(pausedUntil, time + max(0, retryAfter ?? 1))
+        pausedUntil = max(pausedUntil, time + min(RetryAfter.sane(retryAfter) ?? 1, Self.longestPause))
         tokens = min(tokens, 0)
         lastRefill = pausedUntil
     }

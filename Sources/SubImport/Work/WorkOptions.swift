@@ -10,7 +10,9 @@ public struct WorkOptions: Sendable {
     public var connectTimeout: Double
     public var requestTimeout: Double
     /// How long a claimed job stays ours without an answer before another process may rescue it;
-    /// always longer than a request can take.
+    /// always longer than a request can take (at least `connectTimeout + requestTimeout + 1`).
+    /// A row is claimed only once the rate limiter lets its request leave, so waiting on the
+    /// limiter never eats into the lease.
     public var leaseSeconds: Double
     /// How often idle workers look again for work done by other processes (seconds).
     public var idlePoll: Double
@@ -28,7 +30,7 @@ public struct WorkOptions: Sendable {
         self.retry = retry
         self.connectTimeout = max(0.1, connectTimeout)
         self.requestTimeout = max(0.1, requestTimeout)
-        self.leaseSeconds = max(leaseSeconds, self.connectTimeout + self.requestTimeout + 60)
+        self.leaseSeconds = max(leaseSeconds, self.connectTimeout + self.requestTimeout + 1)
         self.idlePoll = idlePoll
     }
 }

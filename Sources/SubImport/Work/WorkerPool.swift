@@ -4,9 +4,10 @@ import Logging
 
 /// A bounded pool of Dispatch workers that drains a `WorkScope` of the queue.
 ///
-/// Each worker claims one job under a lease, waits for the account's shared rate limiter,
-/// sends it, classifies the answer (`FailureClassifier`) and settles or reschedules the job
-/// in one transaction. `run` returns when every job of the scope is settled (unless
+/// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
+/// one job under a lease (so a lease never runs out while its row waits), sends it, asks the
+/// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
+/// (throttle, stop) and settles or reschedules the job in one transaction. `run` returns when every job of the scope is settled (unless
 /// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
 /// or after `requestStop`.
 public final class WorkerPool: @unchecked Sendable {
@@ -15,7 +16,7 @@ public final class WorkerPool: @unchecked Sendable {
     public let options: WorkOptions
     public let gate: AccountGate
     let client: any ProviderClient
-    let fatalCodes: Set<String>
+    let policy: SettlementPolicy
     let identity = WorkerIdentity()
     let logger: Logger
     /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
@@ -35,7 +36,7 @@ public final class WorkerPool: @unchecked Sendable {
         self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
         self.client = client
-        self.fatalCodes = provider.fatalErrorCodes
+        self.policy = SettlementPolicy(retry: options.retry, fatalCodes: provider.fatalErrorCodes)
         self.gate = gate
         self.options = options
         self.logger = logger
@@ -58,12 +59,15 @@ public final class WorkerPool: @unchecked Sendable {
         return WorkResult(fatalStop: gate.stopReason, interrupted: stopRequested, requests: requestCount)
     }
 
-    /// Stop claiming; in-flight requests finish and are settled. Safe from any thread or signal handler queue.
+    /// Stop claiming; in-flight requests finish and are settled, and workers waiting on the rate
+    /// limiter return at once (their rows were not claimed and stay pending). Safe from any
+    /// thread or signal handler queue.
     public func requestStop() {
         wakeup.lock()
         stopRequested = true
         wakeup.broadcast()
         wakeup.unlock()
+        gate.limiter.wakeWaiters()
     }
 
     /// New rows may be runnable (a file was just queued): idle workers look at once.
@@ -91,18 +95,27 @@ public final class WorkerPool: @unchecked Sendable {
             let wakeupsSeen = wakeups
             wakeup.unlock()
             do {
-                if let job = try store.claim(
-                    scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
-                )
-                .first {
-                    process(job)
-                    continue
+                if try store.hasRunnableJob(scope: scope) {
+                    // Claim only once the request may leave: a lease never runs out while its row waits.
+                    let waitStarted = now()
+                    guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
+                    EngineMetrics.limiterWait(
+                        account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
+                    if let job = try store.claim(
+                        scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
+                    )
+                    .first {
+                        process(job)
+                        continue
+                    }
+                    gate.limiter.refund()
                 }
                 rescueIfDue(force: false)
                 let outlook = try store.outlook(scope: scope)
                 if outlook.unsettled == 0 && !options.continuous { return }
                 var wait = options.idlePoll
                 if let next = outlook.nextRunAt { wait = min(max(0.005, next - now()), options.idlePoll) }
+                wait = min(max(0.005, wait), 60)
                 wakeup.lock()
                 if !stopRequested && wakeups == wakeupsSeen {
                     _ = wakeup.wait(until: Date(timeIntervalSinceNow: wait))
@@ -125,11 +138,10 @@ public final class WorkerPool: @unchecked Sendable {
         wakeup.unlock()
         guard due else { return }
         do {
-            let rescued = try store.rescueAbandonedLeases(
-                maxAttempts: options.retry.maxAttempts, retryAmbiguous: options.retry.retryAmbiguous, rescuer: identity)
+            let rescued = try store.rescueAbandonedLeases(policy: policy, rescuer: identity)
             if rescued > 0 {
                 logger.warning(
-                    "rescued \(rescued) row(s) left in flight by a stopped process; they are marked possible duplicates"
+                    "rescued \(rescued) row(s) left in flight by a stopped process; in create mode they are marked possible duplicates"
                 )
             }
         } catch {
@@ -138,23 +150,23 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func process(_ job: ClaimedJob) {
-        let waitStarted = now()
-        guard gate.limiter.acquire(), !shouldStop else {
+        guard !shouldStop else {
             settle(job, .release, attempt: nil)
             return
         }
-        EngineMetrics.limiterWait(
-            account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
         let started = now()
         let answer = client.send(job)
         let finished = now()
         wakeup.lock()
         requestCount += 1
         wakeup.unlock()
-        let decision = FailureClassifier.classify(answer, fatalCodes: fatalCodes)
+        let verdict = policy.decide(
+            answer, mode: ImportMode(rawValue: job.mode) ?? .create,
+            history: AttemptHistory(failures: job.failures, ambiguous: job.ambiguous), now: finished)
+        let decision = verdict.decision
         logger.debug("answer: \(decision.failureClass.rawValue)", metadata: .answer(job, decision))
         EngineMetrics.request(provider: job.provider, decision: decision, seconds: finished - started)
-        let settlement = settlement(for: job, answer: answer, decision: decision)
+        perform(verdict.actions, job: job, decision: decision)
         if decision.throttled {
             EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
         }
@@ -162,54 +174,21 @@ public final class WorkerPool: @unchecked Sendable {
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
             message: decision.message.isEmpty ? nil : decision.message, worker: identity.description)
-        settle(job, settlement, attempt: record)
+        settle(job, verdict.settlement, attempt: record)
     }
 
-    /// What to do with `job` after `answer`: the policy of PRODUCT.md's failure classes.
-    func settlement(for job: ClaimedJob, answer: ProviderAnswer, decision: AnswerDecision) -> Settlement {
-        let policy = options.retry
-        switch decision.failureClass {
-        case .created:
-            switch answer {
-            case .created(let login, let key):
-                return .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login, apiKey: key)
-            case .reconciled(let login, let key):
-                return .settle(
-                    .created, errorCode: nil, errorMessage: nil, note: Settlement.reconciledNote, apiLogin: login,
-                    apiKey: key)
-            case .updated(let login):
-                return .settle(.updated, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login)
-            case .error, .transport:
-                preconditionFailure("the classifier makes only successful answers `created`")
+    /// Performs what a verdict asks of the account: slow its limiter down, or stop it.
+    private func perform(_ actions: [AccountAction], job: ClaimedJob, decision: AnswerDecision) {
+        for action in actions {
+            switch action {
+            case .throttle(let retryAfter):
+                gate.limiter.throttle(retryAfter: retryAfter)
+            case .stop(let reason):
+                logger.critical(
+                    "provider account \(scope.account) stopped: \(reason); remaining rows stay pending",
+                    metadata: .answer(job, decision))
+                gate.stop(reason: reason)
             }
-        case .rejected:
-            return .settle(.failed, errorCode: decision.errorCode, errorMessage: decision.message, note: nil)
-        case .fatal:
-            let reason =
-                "\(decision.httpStatus.map { "HTTP \($0)" } ?? "") \(decision.errorCode.map { "code \($0): " } ?? "")\(decision.message)"
-                .trimmingCharacters(in: .whitespaces)
-            logger.critical(
-                "provider account \(scope.account) stopped: \(reason); remaining rows stay pending",
-                metadata: .answer(job, decision))
-            gate.stop(reason: reason)
-            return .release
-        case .notSent, .ambiguous:
-            // An update sent twice changes nothing more: its ambiguous answers are plain retries.
-            let ambiguous = decision.failureClass == .ambiguous && ImportMode(rawValue: job.mode)?.repeatsSafely != true
-            if decision.throttled { gate.limiter.throttle(retryAfter: decision.retryAfter) }
-            let failures = job.failures + 1
-            let note = ambiguous ? Settlement.possibleDuplicateNote(decision.message) : nil
-            let mayExist = ambiguous || job.ambiguous
-            if ambiguous && !policy.retryAmbiguous || policy.isExhausted(failures: failures) {
-                return .settle(
-                    mayExist ? .uncertain : .failed,
-                    errorCode: decision.errorCode ?? decision.httpStatus.map { "\($0)" },
-                    errorMessage: decision.message, note: note)
-            }
-            let delay = policy.delay(afterFailure: failures, retryAfter: decision.retryAfter)
-            return .retry(
-                at: now() + delay, errorCode: decision.errorCode ?? decision.httpStatus.map { "\($0)" },
-                errorMessage: decision.message, note: note, countsAsFailure: true, ambiguous: ambiguous)
         }
     }
 

@@ -1,0 +1,142 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real HTTP/1.1 server on a free loopback port that gives scripted, possibly hostile answers:
+/// the n-th request gets the n-th answer of the script, and the last answer repeats. Every
+/// answer closes its connection.
+final class HostileServer: @unchecked Sendable {
+    /// One scripted answer: the status, extra header lines and the raw body.
+    struct Answer: Sendable {
+        var status: Int
+        var headers: [(String, String)] = []
+        var body: String = ""
+    }
+
+    let port: Int
+    private let socketFD: Int32
+    private let lock = NSLock()
+    private let script: [Answer]
+    private var served: [Int] = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts listening on 127.0.0.1 and answering with `script` (at least one answer).
+    init(_ script: [Answer]) throws {
+        precondition(!script.isEmpty)
+        self.script = script
+        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = socketFD
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Statuses answered so far, in order.
+    var answered: [Int] { lock.withLock { served } }
+
+    /// Stops listening and waits for the accept loop to end.
+    func stop() {
+        shutdown(socketFD, Int32(SHUT_RDWR))
+        finished.wait()
+        close(socketFD)
+    }
+
+    private func acceptLoop() {
+        defer { finished.signal() }
+        while true {
+            let connection = accept(socketFD, nil, nil)
+            guard connection >= 0 else {
+                if errno == EINTR { continue }
+                return
+            }
+            serve(connection)
+            close(connection)
+        }
+    }
+
+    /// Reads one request (headers and a `Content-Length` body) and writes the next answer.
+    private func serve(_ connection: Int32) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var expected: Int?
+        while expected.map({ received.count < $0 }) ?? true {
+            let count = read(connection, &buffer, buffer.count)
+            guard count > 0 else { return }
+            received += buffer[0..<count]
+            if expected == nil, let end = Self.headerEnd(received) {
+                let head = String(decoding: received[0..<end], as: UTF8.self).lowercased()
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                expected = end + 4 + length
+            }
+        }
+        let answer = lock.withLock {
+            let answer = script[min(served.count, script.count - 1)]
+            served.append(answer.status)
+            return answer
+        }
+        let body = Array(answer.body.utf8)
+        var head = "HTTP/1.1 \(answer.status) Scripted\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
+        let bytes = Array((head + "\r\n").utf8) + body
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+
+    private static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4)
+        where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms, for at most `seconds`. Returns whether it held.
+func waitFor(seconds: Double = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return try condition()
+}
+
+/// The result of work started on its own thread, read without blocking (nil until it ends).
+final class BackgroundWork<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: T?
+
+    /// Starts `body` on a new thread.
+    init(_ body: @escaping @Sendable () -> T) {
+        Thread { [self] in
+            let value = body()
+            lock.withLock { result = value }
+        }.start()
+    }
+
+    var value: T? { lock.withLock { result } }
+}
