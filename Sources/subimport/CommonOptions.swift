@@ -35,6 +35,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Start the built-in provider emulator on a free loopback port and use it (no credentials needed).")
     var sandbox = false
 
+    @OptionGroup(title: "In-process sandbox (with --sandbox)")
+    var sandboxBehaviour: SandboxBehaviourOptions<EmbeddedSandboxNaming>
+
     @OptionGroup var paths: StateOptions
 
     @Option(help: "Requests sent at the same time.")
