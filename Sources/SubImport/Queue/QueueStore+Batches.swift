@@ -40,9 +40,19 @@ extension QueueStore {
         }
     }
 
-    /// Every batch, oldest first.
-    public func batches() throws -> [Batch] {
-        try read { db in try Batch.fetchAll(db, sql: "SELECT * FROM batch ORDER BY created_at, id") }
+    /// Every batch, oldest first; pruned ones (identities kept after `prune`) only with `includingPruned`.
+    public func batches(includingPruned: Bool = false) throws -> [Batch] {
+        try read { db in
+            try Batch.fetchAll(
+                db,
+                sql: "SELECT * FROM batch" + (includingPruned ? "" : " WHERE state != 'pruned'")
+                    + " ORDER BY created_at, id")
+        }
+    }
+
+    /// How many batches `prune` has reduced to their identity.
+    public func prunedBatchCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch WHERE state = 'pruned'") ?? 0 }
     }
 
     /// What `beginIngest` found.
