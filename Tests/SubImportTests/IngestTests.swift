@@ -203,4 +203,27 @@ import Testing
         #expect(stored.map(\.line) == Array(2...(count + 1)))
         #expect(stored.map(\.name) == (1...count).map { "Person\($0)" })
     }
+
+    @Test func aChunkThatFailsMidwayLeavesNoneOfItsRowsAndTheQueueWritable() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let identity = BatchIdentity(sha256: "c0ffee", provider: "octopush", mode: "create", account: "octopush@test")
+        guard
+            case .started(let id) = try store.beginIngest(
+                identity: identity, fileName: "c.csv", filePath: "/c.csv", owner: WorkerIdentity())
+        else {
+            Issue.record("a new identity must start an ingest")
+            return
+        }
+        func job(_ row: Int) -> NewJob { NewJob(row: row, line: row + 1, state: .queued, fields: "[\"\(row)\"]") }
+        try store.appendJobs(batchID: id, [job(1)])
+        // Row 1 again amid rows 2...40: the first 32-row statement hits the stored row 1 midway.
+        #expect(throws: (any Error).self) {
+            try store.appendJobs(batchID: id, (2...20).map(job) + [job(1)] + (21...40).map(job))
+        }
+        let afterFailure = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(afterFailure == 1)
+        try store.appendJobs(batchID: id, [job(2)])
+        let afterRetry = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(afterRetry == 2)
+    }
 }
