@@ -52,6 +52,12 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var maintenanceScheduled = false
     private let maintenanceQueue = DispatchQueue(label: "subimport.store-maintenance")
     private var storedFailure: StoreUnwritable?
+    /// Answers given to `record` and not yet taken by a group commit, in arrival order.
+    private var waiting: [(sequence: UInt64, entry: SettlementEntry)] = []
+    /// Outcomes of committed answers whose `record` call has not returned yet, by sequence.
+    private var outcomes: [UInt64: Outcome] = [:]
+    /// A thread is committing a group (journal, then database).
+    private var committing = false
 
     public init(store: QueueStore, logger: Logger) {
         self.store = store
@@ -90,12 +96,14 @@ public final class AnswerRecorder: @unchecked Sendable {
                 appliedSinceCheckpoint.insert(sequence)  // unusable: dropped with the applied ones
                 continue
             }
-            let held = try applyRetrying(sequence: sequence) {
-                try self.store.settle(
-                    jobID: entry.jobID, leaseOwner: entry.leaseOwner, settlement, attempt: entry.attempt?.record,
-                    claimedAttempts: entry.claimedAttempts)
+            let held = try applyRetrying(sequences: [sequence]) {
+                [
+                    try self.store.settle(
+                        jobID: entry.jobID, leaseOwner: entry.leaseOwner, settlement, attempt: entry.attempt?.record,
+                        claimedAttempts: entry.claimedAttempts)
+                ]
             }
-            if held { applied += 1 }
+            if held.first == true { applied += 1 }
         }
         if applied > 0 {
             logger.notice("applied \(applied) answer(s) a stopped run had kept in \(journalPath)")
@@ -109,6 +117,10 @@ public final class AnswerRecorder: @unchecked Sendable {
 
     /// Makes `settlement` of the job claimed as `job` by `leaseOwner` durable, first in the
     /// journal, then in the database (see the type's guarantees). Blocks while retrying.
+    ///
+    /// Group commit: answers given to `record` by several threads at once are journaled with one
+    /// write and one sync, then recorded in one database transaction. No answer is recorded in
+    /// the database before the sync of the journal write holding it has returned.
     public func record(_ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?)
         -> Outcome
     {
@@ -121,17 +133,42 @@ public final class AnswerRecorder: @unchecked Sendable {
         let sequence = nextSequence
         nextSequence += 1
         unjournaled[sequence] = line
-        writeUnjournaled()
-        guard storedFailure == nil else { return .storeUnwritable }
-        do {
-            let held = try applyRetrying(sequence: sequence) {
-                try self.store.settle(
+        waiting.append(
+            (
+                sequence,
+                SettlementEntry(
                     jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts)
+            ))
+        while true {
+            if let outcome = outcomes.removeValue(forKey: sequence) { return outcome }
+            if committing {
+                condition.wait()
+            } else {
+                commitWaitingGroup()
             }
-            return held ? .recorded : .notHeld
-        } catch {
-            return .storeUnwritable
         }
+    }
+
+    /// Journals every waiting answer (one write, one sync), then records them all in one
+    /// transaction, and hands each its outcome. Called with `condition` locked by one thread at
+    /// a time (`committing`); answers arriving meanwhile wait for the next group.
+    private func commitWaitingGroup() {
+        committing = true
+        let group = waiting
+        waiting = []
+        writeUnjournaled()
+        var groupOutcomes = Array(repeating: Outcome.storeUnwritable, count: group.count)
+        if storedFailure == nil {
+            do {
+                let held = try applyRetrying(sequences: group.map(\.sequence)) {
+                    try self.store.settle(group.map(\.entry))
+                }
+                groupOutcomes = held.map { $0 ? .recorded : .notHeld }
+            } catch {}
+        }
+        for (answer, outcome) in zip(group, groupOutcomes) { outcomes[answer.sequence] = outcome }
+        committing = false
+        condition.broadcast()
     }
 
     /// Checkpoints the WAL and drops the journal entries that are durably applied; call at exit.
@@ -148,20 +185,22 @@ public final class AnswerRecorder: @unchecked Sendable {
     // MARK: - Writing with retries (called with `condition` locked)
 
     /// Runs `write` until it succeeds, waiting with backoff while the database cannot be
-    /// written; on success, `sequence` counts as applied. Throws `StoreUnwritable` once the
-    /// database has been unwritable for the limit (or was already given up on).
-    private func applyRetrying(sequence: UInt64, _ write: () throws -> Bool) throws -> Bool {
+    /// written; on success, every one of `sequences` counts as applied. Throws `StoreUnwritable`
+    /// once the database has been unwritable for the limit (or was already given up on).
+    private func applyRetrying(sequences: [UInt64], _ write: () throws -> [Bool]) throws -> [Bool] {
         var delay = 0.05
         var warned = false
         while true {
             if let storedFailure { throw storedFailure }
             condition.unlock()
-            let result: Result<Bool, any Error> = Result { try write() }
+            let result: Result<[Bool], any Error> = Result { try write() }
             condition.lock()
             switch result {
             case .success(let held):
                 unwritableSince = nil
-                if unjournaled.removeValue(forKey: sequence) == nil { appliedSinceCheckpoint.insert(sequence) }
+                for sequence in sequences where unjournaled.removeValue(forKey: sequence) == nil {
+                    appliedSinceCheckpoint.insert(sequence)
+                }
                 if warned { logger.notice("the queue database can be written again; answers kept are recorded") }
                 condition.unlock()
                 scheduleMaintenance()
@@ -193,16 +232,16 @@ public final class AnswerRecorder: @unchecked Sendable {
         }
     }
 
-    /// Appends the lines not yet in the journal; those that cannot be written stay in memory.
+    /// Appends the lines not yet in the journal with one write and one sync; when that fails,
+    /// they all stay in memory (and are written again on the next try).
     private func writeUnjournaled() {
         guard !unjournaled.isEmpty else { return }
         do {
             if journal == nil { try openJournal() }
-            for sequence in unjournaled.keys.sorted() {
-                guard let line = unjournaled[sequence] else { continue }
-                try journal?.append(line)
-                unjournaled[sequence] = nil
-                kept[sequence] = line
+            let sequences = unjournaled.keys.sorted()
+            try journal?.append(lines: sequences.map { unjournaled[$0]! })
+            for sequence in sequences {
+                kept[sequence] = unjournaled.removeValue(forKey: sequence)
                 linesInFile += 1
             }
         } catch {

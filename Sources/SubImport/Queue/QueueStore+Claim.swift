@@ -44,13 +44,21 @@ extension QueueStore {
                 arguments: [owner.description, time + leaseSeconds, time, time, scope.account] + filter.arguments
                     + [limit])
             var claimed: [ClaimedJob] = []
+            var batches: [String: Row] = [:]
             for row in rows {
                 let batchID: String = row["batch_id"]
-                let batch = try Row.fetchOne(
-                    db, sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?", arguments: [batchID])
-                try db.execute(
-                    sql: "UPDATE batch SET started_at = COALESCE(started_at, ?) WHERE id = ?",
-                    arguments: [time, batchID])
+                let batch: Row?
+                if let known = batches[batchID] {
+                    batch = known
+                } else {
+                    batch = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?"),
+                        arguments: [batchID])
+                    batches[batchID] = batch
+                    try db.cachedStatement(
+                        sql: "UPDATE batch SET started_at = ? WHERE id = ? AND started_at IS NULL"
+                    ).execute(arguments: [time, batchID])
+                }
                 claimed.append(
                     ClaimedJob(
                         id: row["id"], batchID: batchID, row: row["row"], provider: batch?["provider"] ?? "",

@@ -5,7 +5,8 @@ import Logging
 /// A bounded pool of Dispatch workers that drains a `WorkScope` of the queue.
 ///
 /// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
-/// one job under a lease (so a lease never runs out while its row waits), sends it, asks the
+/// one job under a lease (so a lease never runs out while its row waits; the claims of workers
+/// let through at the same time are made by one statement, `ClaimCombiner`), sends it, asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
 /// (throttle, stop) and settles or reschedules the job in one transaction. `run` returns when every job of the scope is settled (unless
 /// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
@@ -17,7 +18,9 @@ public final class WorkerPool: @unchecked Sendable {
     public let gate: AccountGate
     let client: any ProviderClient
     let policy: SettlementPolicy
-    let identity = WorkerIdentity()
+    let identity: WorkerIdentity
+    /// Claims for every worker whose request the limiter let leave, one statement for all.
+    private let claimer: ClaimCombiner
     let logger: Logger
     /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
     let recorder: AnswerRecorder
@@ -32,6 +35,11 @@ public final class WorkerPool: @unchecked Sendable {
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
         gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
+        let identity = WorkerIdentity()
+        self.identity = identity
+        claimer = ClaimCombiner { limit in
+            try store.claim(scope: scope, owner: identity, limit: limit, leaseSeconds: options.leaseSeconds)
+        }
         self.store = store
         self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
@@ -90,26 +98,27 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(index: Int) {
+        // After a successful claim, the next row is likely runnable too: skip the look first.
+        var expectWork = false
         while !shouldStop {
             wakeup.lock()
             let wakeupsSeen = wakeups
             wakeup.unlock()
             do {
-                if try store.hasRunnableJob(scope: scope) {
+                if try expectWork || store.hasRunnableJob(scope: scope) {
                     // Claim only once the request may leave: a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    if let job = try store.claim(
-                        scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
-                    )
-                    .first {
+                    if let job = try claimer.claimOne() {
+                        expectWork = true
                         process(job)
                         continue
                     }
                     gate.limiter.refund()
                 }
+                expectWork = false
                 rescueIfDue(force: false)
                 let outlook = try store.outlook(scope: scope)
                 if outlook.unsettled == 0 && !options.continuous { return }
