@@ -52,14 +52,21 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var maintenanceScheduled = false
     private let maintenanceQueue = DispatchQueue(label: "subimport.store-maintenance")
     private var storedFailure: StoreUnwritable?
-    /// Answers given to `record` and not yet taken by a group commit, in arrival order.
-    private var waiting: [(sequence: UInt64, entry: SettlementEntry)] = []
-    /// Outcomes of committed answers whose `record` call has not returned yet, by sequence.
-    private var outcomes: [UInt64: Outcome] = [:]
-    /// A thread is committing a group (journal, then database).
-    private var committing = false
+    /// Answers waiting at most this many for the committer; `submit` blocks beyond.
+    public let pendingLimit: Int
+    /// Guards `pending` and `committerRunning`; signalled when the committer takes a group or stops.
+    private let inbox = NSCondition()
+    /// Answers given to `submit` and not yet taken by the committer, in arrival order.
+    private var pending: [PendingAnswer] = []
+    private var committerRunning = false
+    private let commitQueue = DispatchQueue(label: "subimport.answer-commit")
+    /// Group commits so far (read by `finish` for its log line; written by the committer only).
+    private var groupsCommitted = 0
+    private var answersCommitted = 0
+    private var largestGroup = 0
 
-    public init(store: QueueStore, logger: Logger) {
+    public init(store: QueueStore, logger: Logger, pendingLimit: Int = 128) {
+        self.pendingLimit = max(1, pendingLimit)
         self.store = store
         self.logger = logger
         journalPath = (store.directory as NSString).appendingPathComponent(AnswerJournal.fileName)
@@ -116,63 +123,106 @@ public final class AnswerRecorder: @unchecked Sendable {
     }
 
     /// Makes `settlement` of the job claimed as `job` by `leaseOwner` durable, first in the
-    /// journal, then in the database (see the type's guarantees). Blocks while retrying.
-    ///
-    /// Group commit: answers given to `record` by several threads at once are journaled with one
-    /// write and one sync, then recorded in one database transaction. No answer is recorded in
-    /// the database before the sync of the journal write holding it has returned.
+    /// journal, then in the database (see the type's guarantees). Blocks until it is recorded
+    /// (or kept: `.storeUnwritable`).
     public func record(_ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?)
         -> Outcome
     {
+        let done = DispatchSemaphore(value: 0)
+        let result = OutcomeBox()
+        submit(job, leaseOwner: leaseOwner, settlement, attempt: attempt) { outcome in
+            result.outcome = outcome
+            done.signal()
+        }
+        done.wait()
+        return result.outcome
+    }
+
+    /// Hands an answer to the committer and returns at once (blocking only while
+    /// `pendingLimit` answers already wait); `completion` is called on the committer's queue once
+    /// the answer is recorded (`.recorded`, `.notHeld`) or kept (`.storeUnwritable`).
+    ///
+    /// Group commit: the committer journals every answer waiting at that moment with one write
+    /// and one sync, then records them all in one database transaction. No answer is recorded in
+    /// the database before the sync of the journal write holding it has returned; until then its
+    /// row stays `running` (a crash then rescues it as a `possible duplicate`): at most
+    /// `2 × pendingLimit` answers are in that window at any moment.
+    public func submit(
+        _ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?,
+        completion: @escaping @Sendable (Outcome) -> Void
+    ) {
         let entry = JournaledAnswer(
             jobID: job.id, leaseOwner: leaseOwner, claimedAttempts: job.attempts,
             settlement: JournaledSettlement(settlement), attempt: attempt.map(JournaledAttempt.init))
-        let line = Array((try? JSONEncoder().encode(entry)) ?? Data())
-        condition.lock()
-        defer { condition.unlock() }
-        let sequence = nextSequence
-        nextSequence += 1
-        unjournaled[sequence] = line
-        waiting.append(
-            (
-                sequence,
-                SettlementEntry(
-                    jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts)
-            ))
+        let answer = PendingAnswer(
+            line: Array((try? JSONEncoder().encode(entry)) ?? Data()),
+            entry: SettlementEntry(
+                jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts),
+            completion: completion)
+        inbox.lock()
+        while pending.count >= pendingLimit { inbox.wait() }
+        pending.append(answer)
+        let startCommitter = !committerRunning
+        committerRunning = true
+        inbox.unlock()
+        if startCommitter { commitQueue.async { self.commitPending() } }
+    }
+
+    /// Returns once every answer given to `submit` so far is recorded or kept (its completion ran).
+    public func drain() {
+        inbox.lock()
+        while committerRunning { inbox.wait() }
+        inbox.unlock()
+    }
+
+    /// The committer: commits groups of pending answers until none is left.
+    private func commitPending() {
         while true {
-            if let outcome = outcomes.removeValue(forKey: sequence) { return outcome }
-            if committing {
-                condition.wait()
-            } else {
-                commitWaitingGroup()
-            }
+            inbox.lock()
+            let group = pending
+            pending = []
+            if group.isEmpty { committerRunning = false }
+            inbox.broadcast()
+            inbox.unlock()
+            guard !group.isEmpty else { return }
+            let outcomes = commit(group)
+            groupsCommitted += 1
+            answersCommitted += group.count
+            largestGroup = max(largestGroup, group.count)
+            for (answer, outcome) in zip(group, outcomes) { answer.completion(outcome) }
         }
     }
 
-    /// Journals every waiting answer (one write, one sync), then records them all in one
-    /// transaction, and hands each its outcome. Called with `condition` locked by one thread at
-    /// a time (`committing`); answers arriving meanwhile wait for the next group.
-    private func commitWaitingGroup() {
-        committing = true
-        let group = waiting
-        waiting = []
-        writeUnjournaled()
-        var groupOutcomes = Array(repeating: Outcome.storeUnwritable, count: group.count)
-        if storedFailure == nil {
-            do {
-                let held = try applyRetrying(sequences: group.map(\.sequence)) {
-                    try self.store.settle(group.map(\.entry))
-                }
-                groupOutcomes = held.map { $0 ? .recorded : .notHeld }
-            } catch {}
+    /// Journals `group` (one write, one sync), then records it in one transaction.
+    private func commit(_ group: [PendingAnswer]) -> [Outcome] {
+        condition.lock()
+        defer { condition.unlock() }
+        var sequences: [UInt64] = []
+        for answer in group {
+            unjournaled[nextSequence] = answer.line
+            sequences.append(nextSequence)
+            nextSequence += 1
         }
-        for (answer, outcome) in zip(group, groupOutcomes) { outcomes[answer.sequence] = outcome }
-        committing = false
-        condition.broadcast()
+        writeUnjournaled()
+        let unwritable = Array(repeating: Outcome.storeUnwritable, count: group.count)
+        guard storedFailure == nil else { return unwritable }
+        do {
+            let held = try applyRetrying(sequences: sequences) { try self.store.settle(group.map(\.entry)) }
+            return held.map { $0 ? .recorded : .notHeld }
+        } catch {
+            return unwritable
+        }
     }
 
     /// Checkpoints the WAL and drops the journal entries that are durably applied; call at exit.
     public func finish() {
+        drain()
+        commitQueue.sync {
+            if groupsCommitted > 0 {
+                logger.info(
+                    "recorded \(answersCommitted) answer(s) in \(groupsCommitted) group commit(s), largest \(largestGroup)")
+            }
+        }
         maintenanceQueue.sync {
             condition.lock()
             finished = true
@@ -326,4 +376,16 @@ public struct StoreUnwritable: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "the queue database could not be written for \(Int(seconds.rounded())) s: \(reason); \(answersKept) answer(s) are kept in \(journalPath) and will be applied at the next start"
     }
+}
+
+/// An answer handed to `AnswerRecorder.submit`, waiting for its group commit.
+private struct PendingAnswer {
+    var line: [UInt8]
+    var entry: SettlementEntry
+    var completion: @Sendable (AnswerRecorder.Outcome) -> Void
+}
+
+/// The outcome a blocking `record` waits for.
+private final class OutcomeBox: @unchecked Sendable {
+    var outcome = AnswerRecorder.Outcome.storeUnwritable
 }

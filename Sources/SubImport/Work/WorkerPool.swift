@@ -8,7 +8,8 @@ import Logging
 /// one job under a lease (so a lease never runs out while its row waits; the claims of workers
 /// let through at the same time are made by one statement, `ClaimCombiner`), sends it, asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
-/// (throttle, stop) and settles or reschedules the job in one transaction. `run` returns when every job of the scope is settled (unless
+/// (throttle, stop) and hands the settlement to the `AnswerRecorder` (group commit; `run` returns
+/// only once every answer is recorded or kept). `run` returns when every job of the scope is settled (unless
 /// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
 /// or after `requestStop`.
 public final class WorkerPool: @unchecked Sendable {
@@ -62,6 +63,7 @@ public final class WorkerPool: @unchecked Sendable {
             DispatchQueue(label: "subimport.worker.\(index)").async(group: group) { self.workerLoop(index: index) }
         }
         group.wait()
+        recorder.drain()
         wakeup.lock()
         defer { wakeup.unlock() }
         return WorkResult(fatalStop: gate.stopReason, interrupted: stopRequested, requests: requestCount)
@@ -201,22 +203,26 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Hands the answer to the recorder (group commit) and returns: the worker goes on with its
+    /// next row while the answer is journaled and recorded; `run` waits for them all.
     private func settle(_ job: ClaimedJob, _ settlement: Settlement, attempt: AttemptRecord?) {
-        switch recorder.record(job, leaseOwner: identity.description, settlement, attempt: attempt) {
-        case .recorded:
-            if case .settle(let state, _, _, _, _, _) = settlement {
-                EngineMetrics.settled(provider: job.provider, status: state)
+        recorder.submit(job, leaseOwner: identity.description, settlement, attempt: attempt) { outcome in
+            switch outcome {
+            case .recorded:
+                if case .settle(let state, _, _, _, _, _) = settlement {
+                    EngineMetrics.settled(provider: job.provider, status: state)
+                }
+            case .notHeld:
+                self.logger.warning(
+                    "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                    metadata: .row(job))
+            case .storeUnwritable:
+                // The answer is kept in the journal; the next start applies it.
+                self.requestStop()
             }
-        case .notHeld:
-            logger.warning(
-                "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
-                metadata: .row(job))
-        case .storeUnwritable:
-            // The answer is kept in the journal; the next start applies it.
-            requestStop()
+            self.wakeup.lock()
+            self.wakeup.broadcast()
+            self.wakeup.unlock()
         }
-        wakeup.lock()
-        wakeup.broadcast()
-        wakeup.unlock()
     }
 }
