@@ -36,7 +36,7 @@ import Testing
 
         // Every row settled once: one settling attempt per job, every job created.
         let database = try DatabaseQueue(path: state + "/queue.sqlite")
-        let settlements = try await database.read { db in
+        let settlements = try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """

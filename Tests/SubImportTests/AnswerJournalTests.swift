@@ -25,7 +25,7 @@ import Testing
             settlement: JournaledSettlement(
                 .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: "l@x", apiKey: key)),
             attempt: nil)
-        try AnswerJournal(directory: state).append(Array(try JSONEncoder().encode(entry)))
+        try AnswerJournal(directory: state).append(lines: [Array(try JSONEncoder().encode(entry))])
     }
 
     func row(_ store: QueueStore, _ batchID: String) throws -> JobRecord {
