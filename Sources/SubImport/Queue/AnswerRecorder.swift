@@ -155,7 +155,7 @@ public final class AnswerRecorder: @unchecked Sendable {
             jobID: job.id, leaseOwner: leaseOwner, claimedAttempts: job.attempts,
             settlement: JournaledSettlement(settlement), attempt: attempt.map(JournaledAttempt.init))
         let answer = PendingAnswer(
-            line: Array((try? JSONEncoder().encode(entry)) ?? Data()),
+            line: entry.jsonLine,
             entry: SettlementEntry(
                 jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts),
             completion: completion)
