@@ -76,6 +76,11 @@ enum QueueMigrations {
                     UPDATE batch SET reported_at = finished_at WHERE state = 'settled';
                     """)
         }
+        migrator.registerMigration("v3: batch.pruned_at") { db in
+            // A pruned batch keeps its row (identity, file name, counts; no secret) in state
+            // `pruned`, so importing its content again is recognised instead of re-sent.
+            try db.execute(sql: "ALTER TABLE batch ADD COLUMN pruned_at REAL")
+        }
         return migrator
     }
 }
