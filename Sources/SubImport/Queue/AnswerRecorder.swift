@@ -220,7 +220,8 @@ public final class AnswerRecorder: @unchecked Sendable {
         commitQueue.sync {
             if groupsCommitted > 0 {
                 logger.info(
-                    "recorded \(answersCommitted) answer(s) in \(groupsCommitted) group commit(s), largest \(largestGroup)")
+                    "recorded \(answersCommitted) answer(s) in \(groupsCommitted) group commit(s), largest \(largestGroup)"
+                )
             }
         }
         maintenanceQueue.sync {
