@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Dispatch
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -19,7 +20,7 @@ public struct HTTPAnswer: Sendable {
     }
 }
 
-/// Blocking HTTP over async-http-client, for Dispatch worker threads, with connect and request
+/// HTTP over async-http-client for Dispatch code (blocking, or answered onto a Dispatch queue), with connect and request
 /// timeouts. Failures are sorted into "the request never left" and "it may have reached the server".
 /// Answer bodies are read up to `ProviderAnswerLimits.maxBodyBytes` and no further.
 public final class HTTPTransport: Sendable {
@@ -50,17 +51,56 @@ public final class HTTPTransport: Sendable {
         HTTPAnswer, TransportFailure
     > {
         do {
-            var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(body) }
-            let deadline = NIODeadline.now() + .milliseconds(Int64((connectTimeout + requestTimeout) * 1000))
-            let collector = CappedAnswerCollector(limit: ProviderAnswerLimits.maxBodyBytes)
-            return .success(try client.execute(request: request, delegate: collector, deadline: deadline).wait())
-        } catch let overLimit as CappedAnswerCollector.AnswerBodyOverLimit {
+            return Self.outcome(.success(try execute(method: method, url: url, headers: headers, body: body).wait()))
+        } catch {
+            return Self.outcome(.failure(error))
+        }
+    }
+
+    /// Sends one request without blocking and calls `completion` once, on `queue`, with the
+    /// whole answer (or the failure), as `send` would return it. No thread waits meanwhile: the
+    /// answer's future hops onto `queue`.
+    public func send(
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?, completingOn queue: DispatchQueue,
+        _ completion: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
+    ) {
+        let future: EventLoopFuture<HTTPAnswer>
+        do {
+            future = try execute(method: method, url: url, headers: headers, body: body)
+        } catch {
+            let failed = Self.outcome(.failure(error))
+            queue.async { completion(failed) }
+            return
+        }
+        future.whenComplete { result in
+            let outcome = Self.outcome(result)
+            queue.async { completion(outcome) }
+        }
+    }
+
+    /// Starts one request with the transport's deadline and the capped body collector.
+    private func execute(method: String, url: String, headers: [(String, String)], body: [UInt8]?) throws
+        -> EventLoopFuture<HTTPAnswer>
+    {
+        var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        let deadline = NIODeadline.now() + .milliseconds(Int64((connectTimeout + requestTimeout) * 1000))
+        let collector = CappedAnswerCollector(limit: ProviderAnswerLimits.maxBodyBytes)
+        return client.execute(request: request, delegate: collector, deadline: deadline).futureResult
+    }
+
+    /// What a finished request comes to: its answer (an over-limit body kept as `bodyOverLimit`)
+    /// or the transport failure it was.
+    private static func outcome(_ result: Result<HTTPAnswer, any Error>) -> Result<HTTPAnswer, TransportFailure> {
+        switch result {
+        case .success(let answer):
+            return .success(answer)
+        case .failure(let overLimit as CappedAnswerCollector.AnswerBodyOverLimit):
             return .success(
                 HTTPAnswer(status: overLimit.status, headers: overLimit.headers, body: [], bodyOverLimit: true))
-        } catch {
-            return .failure(Self.classify(error))
+        case .failure(let error):
+            return .failure(classify(error))
         }
     }
 

@@ -7,45 +7,63 @@ struct OctopushClient: ProviderClient {
     let connection: ProviderConnection
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
-        if job.mode == ImportMode.update.rawValue {
-            return update(job)
-        }
-        return create(job)
-    }
-
-    /// `POST /v1/public/subaccount/create`.
-    private func create(_ job: ClaimedJob) -> ProviderAnswer {
-        switch exchange(
-            "POST", "/v1/public/subaccount/create", body: Self.body(fields: job.fields, password: job.secret))
+        let request = Self.request(for: job)
+        switch JSONExchange.send(
+            connection.transport, method: request.method, url: connection.url(request.path), headers: headers,
+            bytes: request.body)
         {
         case .failure(let failure): return failure.answer
-        case .success(let answer): return OctopushAnswerReading.create(answer)
+        case .success(let answer): return request.read(answer)
         }
     }
 
-    /// `PATCH /v1/public/subaccount/{api_login}/edit` with only the row's non-empty fields.
-    private func update(_ job: ClaimedJob) -> ProviderAnswer {
+    func send(
+        _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
+    ) {
+        let request = Self.request(for: job)
+        JSONExchange.send(
+            connection.transport, method: request.method, url: connection.url(request.path), headers: headers,
+            bytes: request.body, completingOn: queue
+        ) { result in
+            switch result {
+            case .failure(let failure): completion(failure.answer)
+            case .success(let answer): completion(request.read(answer))
+            }
+        }
+    }
+
+    /// One row's request and how its answer is read.
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var body: [UInt8]
+        var read: @Sendable (JSONAnswer) -> ProviderAnswer
+    }
+
+    /// `POST /v1/public/subaccount/create`, or in update mode `PATCH
+    /// /v1/public/subaccount/{api_login}/edit` with only the row's non-empty fields.
+    static func request(for job: ClaimedJob) -> Request {
+        let body = Self.body(fields: job.fields, password: job.secret)
+        guard job.mode == ImportMode.update.rawValue else {
+            return Request(method: "POST", path: "/v1/public/subaccount/create", body: body) {
+                OctopushAnswerReading.create($0)
+            }
+        }
         let login = job.fields[OctopushProvider.loginColumn] ?? ""
         var pathAllowed = CharacterSet.urlPathAllowed
         pathAllowed.remove("/")
         let segment = login.addingPercentEncoding(withAllowedCharacters: pathAllowed) ?? login
-        switch exchange(
-            "PATCH", "/v1/public/subaccount/\(segment)/edit", body: Self.body(fields: job.fields, password: job.secret))
-        {
-        case .failure(let failure): return failure.answer
-        case .success(let answer): return OctopushAnswerReading.update(answer, login: login)
+        return Request(method: "PATCH", path: "/v1/public/subaccount/\(segment)/edit", body: body) {
+            OctopushAnswerReading.update($0, login: login)
         }
     }
 
-    private func exchange(_ method: String, _ path: String, body: [UInt8]) -> Result<
-        JSONAnswer, ProviderAnswerFailure
-    > {
-        JSONExchange.send(
-            connection.transport, method: method, url: connection.url(path),
-            headers: [
-                ("cache-control", "no-cache"), ("api-login", connection.credentials.login ?? ""),
-                ("api-key", connection.credentials.key),
-            ], bytes: body)
+    /// The account's authentication headers.
+    private var headers: [(String, String)] {
+        [
+            ("cache-control", "no-cache"), ("api-login", connection.credentials.login ?? ""),
+            ("api-key", connection.credentials.key),
+        ]
     }
 
     /// A create or edit body, as compact JSON bytes with sorted keys: the row's account fields,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Dispatch
 
 /// Whether rows create new sub-accounts or update existing ones.
 public enum ImportMode: String, Sendable, CaseIterable {
@@ -45,6 +46,21 @@ public protocol ProviderClient: Sendable {
     /// request times out. Never throws: every failure is an answer. Any request beyond the first
     /// (a lookup) waits on the connection's limiter first.
     func send(_ job: ClaimedJob) -> ProviderAnswer
+
+    /// Sends one claimed row without blocking the caller and calls `completion` once, on `queue`,
+    /// with the answer. Never fails: every failure is an answer. The default runs the blocking
+    /// `send` on `queue` (a client of its own may do just that).
+    func send(
+        _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
+    )
+}
+
+extension ProviderClient {
+    public func send(
+        _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
+    ) {
+        queue.async { completion(self.send(job)) }
+    }
 }
 
 /// What a client needs to reach one provider account.

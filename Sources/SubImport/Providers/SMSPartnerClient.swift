@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Sends rows to SMSPartner's `POST /v1/subaccount/create` as its seed page shows, and
@@ -15,7 +16,36 @@ struct SMSPartnerClient: ProviderClient {
     var maxListPages = ProviderAnswerLimits.maxListPages
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
-        let answer = create(job)
+        let answer: ProviderAnswer
+        switch JSONExchange.send(
+            connection.transport, method: "POST", url: createURL, headers: [], body: createBody(job))
+        {
+        case .failure(let failure): answer = failure.answer
+        case .success(let created): answer = SMSPartnerAnswerReading.create(created)
+        }
+        return reconciledIfNeeded(answer, job: job)
+    }
+
+    /// Sends the create without blocking; a conflict that needs reconciling (rare: code 7 after
+    /// an ambiguous attempt) is looked up with blocking list requests on `queue` before
+    /// `completion` is called.
+    func send(
+        _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
+    ) {
+        JSONExchange.send(
+            connection.transport, method: "POST", url: createURL, headers: [],
+            bytes: JSONExchange.encode(createBody(job)), completingOn: queue
+        ) { result in
+            switch result {
+            case .failure(let failure): completion(reconciledIfNeeded(failure.answer, job: job))
+            case .success(let created):
+                completion(reconciledIfNeeded(SMSPartnerAnswerReading.create(created), job: job))
+            }
+        }
+    }
+
+    /// `answer`, or the account found by `reconcile` when it is a code 7 after an ambiguous attempt.
+    private func reconciledIfNeeded(_ answer: ProviderAnswer, job: ClaimedJob) -> ProviderAnswer {
         guard case .error(_, SMSPartnerProvider.emailExistsCode?, _, _) = answer, job.ambiguous,
             let email = job.fields["email"]
         else { return answer }
@@ -23,14 +53,10 @@ struct SMSPartnerClient: ProviderClient {
     }
 
     /// `POST /v1/subaccount/create` with `apiKey`, `type` and `parameters`.
-    private func create(_ job: ClaimedJob) -> ProviderAnswer {
-        switch JSONExchange.send(
-            connection.transport, method: "POST", url: connection.url("/v1/subaccount/create"), headers: [],
-            body: Self.body(fields: job.fields, apiKey: connection.credentials.key))
-        {
-        case .failure(let failure): return failure.answer
-        case .success(let answer): return SMSPartnerAnswerReading.create(answer)
-        }
+    private var createURL: String { connection.url("/v1/subaccount/create") }
+
+    private func createBody(_ job: ClaimedJob) -> [String: Any] {
+        Self.body(fields: job.fields, apiKey: connection.credentials.key)
     }
 
     /// Finds `email` among the master's sub-accounts, page by page: stops when a page lists

@@ -6,7 +6,9 @@ import Logging
 ///
 /// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
 /// one job under a lease (so a lease never runs out while its row waits; the claims of workers
-/// let through at the same time are made by one statement, `ClaimCombiner`), sends it, asks the
+/// let through at the same time are made by one statement, `ClaimCombiner`), sends it without
+/// waiting (a worker is a serial Dispatch queue holding at most one request in flight; the
+/// answer's future hops back onto it, so no thread is parked per request), asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
 /// (throttle, stop) and hands the settlement to the `AnswerRecorder` (group commit; `run` returns
 /// only once every answer is recorded or kept). `run` returns when every job of the scope is settled (unless
@@ -52,15 +54,19 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Works the scope until it is settled, stopped by a fatal answer, or `requestStop` is called.
-    /// Blocks the calling thread; the workers run on a concurrent Dispatch queue.
+    /// Blocks the calling thread; the workers run on Dispatch queues.
     public func run() -> WorkResult {
         rescueIfDue(force: true)
-        // One serial queue per worker: serial queues run on Dispatch's overcommit threads, so
-        // workers that block on HTTP never starve the width-limited global pool that Swift
-        // concurrency (and an in-process sandbox) runs on.
+        // One serial queue per worker (a lane holding at most one request in flight, so
+        // `--concurrency` bounds them): serial queues run on Dispatch's overcommit threads, so a
+        // worker waiting on the limiter never starves the width-limited global pool that Swift
+        // concurrency (and an in-process sandbox) runs on. No thread waits for an answer: the
+        // request's future hops onto the lane's queue, which goes on with the row there.
         let group = DispatchGroup()
         for index in 0..<options.concurrency {
-            DispatchQueue(label: "subimport.worker.\(index)").async(group: group) { self.workerLoop(index: index) }
+            let lane = DispatchQueue(label: "subimport.worker.\(index)")
+            group.enter()
+            lane.async { self.workerLoop(index: index, lane: lane, group: group, expectWork: false) }
         }
         group.wait()
         recorder.drain()
@@ -99,9 +105,14 @@ public final class WorkerPool: @unchecked Sendable {
         return stopRequested || gate.stopReason != nil
     }
 
-    private func workerLoop(index: Int) {
-        // After a successful claim, the next row is likely runnable too: skip the look first.
-        var expectWork = false
+    /// Runs worker `index` on its `lane` until it claims a row, which it hands to `process`
+    /// (whose completion runs the loop again on the lane), or until the pool is done, when it
+    /// leaves `group`. After a successful claim the next row is likely runnable too
+    /// (`expectWork`): the look is skipped.
+    private func workerLoop(index: Int, lane: DispatchQueue, group: DispatchGroup, expectWork: Bool) {
+        var expectWork = expectWork
+        var handedOff = false
+        defer { if !handedOff { group.leave() } }
         while !shouldStop {
             wakeup.lock()
             let wakeupsSeen = wakeups
@@ -114,9 +125,12 @@ public final class WorkerPool: @unchecked Sendable {
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
                     if let job = try claimer.claimOne() {
-                        expectWork = true
-                        process(job)
-                        continue
+                        // The lane is handed off: `process` continues it once the row is answered.
+                        handedOff = true
+                        process(job, on: lane) {
+                            self.workerLoop(index: index, lane: lane, group: group, expectWork: true)
+                        }
+                        return
                     }
                     gate.limiter.refund()
                 }
@@ -160,13 +174,23 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func process(_ job: ClaimedJob) {
+    /// Sends `job` without waiting for its answer; on `lane`, the answer is classified, its
+    /// account actions performed and its settlement handed to the recorder, then `next` runs.
+    private func process(_ job: ClaimedJob, on lane: DispatchQueue, then next: @escaping @Sendable () -> Void) {
         guard !shouldStop else {
             settle(job, .release, attempt: nil)
+            next()
             return
         }
         let started = now()
-        let answer = client.send(job)
+        client.send(job, completingOn: lane) { answer in
+            self.settle(job, answer: answer, started: started)
+            next()
+        }
+    }
+
+    /// Classifies `answer` (sent at `started`) by the `SettlementPolicy` and settles `job` by it.
+    private func settle(_ job: ClaimedJob, answer: ProviderAnswer, started: Double) {
         let finished = now()
         wakeup.lock()
         requestCount += 1
