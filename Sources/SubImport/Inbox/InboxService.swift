@@ -59,7 +59,6 @@ public final class InboxService: @unchecked Sendable {
         let deadline = (stopAskedAt ?? TokenBucket.monotonic()) + configuration.shutdownTimeout
         condition.unlock()
         session.requestStop()
-        session.gate.limiter.cancel()
         let clean = waitForThreads(["inbox", "worker", "reports"], until: deadline)
         if clean {
             reportSettledBatches()

@@ -46,7 +46,7 @@ struct SMSPartnerClient: ProviderClient {
     private func reconcile(email: String, conflict: ProviderAnswer) -> ProviderAnswer {
         var page = 1
         while true {
-            guard connection.limiter.acquire() else {
+            guard connection.limiter.acquire(unless: connection.shouldStop) else {
                 return .transport(requestSent: false, message: "stopped before the lookup of an existing account")
             }
             var components = URLComponents(string: connection.url("/v1/subaccount/list"))
