@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks, with a release binary built in .build-release/:
-#   scripts/bench.sh [ingest|watch|all] [ROWS]   (default: all, 1000000 rows)
+#   scripts/bench.sh [ingest|watch|inbox|scale|all] [ROWS]   (default: all, 1000000 rows)
 #   ingest: `subimport enqueue` of a generated CSV against `sqlite3 .import` of the same file
 #           (rows/s of each, the ratio, each one's peak memory);
 #   watch:  `subimport watch` latency from a file's rename into the inbox / close to its first
 #           row sent (median and p90 over 20 files each), against `subimport import` start to
 #           first row sent.
+#   inbox:  an inbox burst: 1,000 files of 3 rows renamed into `subimport watch`'s inbox at once
+#           (instant sandbox, --rate 0): time until all are queued, archived and reported.
+#   scale:  a ROWS-row batch (default 1,000,000): `enqueue`, then `status` and `report` of the
+#           ingested batch, each one's wall time and peak memory (`/usr/bin/time -v`).
 # A first argument that is a number is the ROWS of `all` (the older `scripts/bench.sh ROWS`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +25,16 @@ binary="$(swift build -c release --scratch-path .build-release --show-bin-path)/
 case "$which" in
 ingest) python3 scripts/bench_ingest.py "$rows" "$binary" ;;
 watch) python3 scripts/bench_watch.py "$binary" ;;
+inbox) python3 scripts/bench_inbox.py "$binary" ;;
+scale) python3 scripts/bench_scale.py "$binary" "$rows" ;;
 all)
     python3 scripts/bench_ingest.py "$rows" "$binary"
     python3 scripts/bench_watch.py "$binary"
+    python3 scripts/bench_inbox.py "$binary"
+    python3 scripts/bench_scale.py "$binary" "$rows"
     ;;
 *)
-    echo "usage: scripts/bench.sh [ingest|watch|all] [ROWS]" >&2
+    echo "usage: scripts/bench.sh [ingest|watch|inbox|scale|all] [ROWS]" >&2
     exit 2
     ;;
 esac

@@ -96,10 +96,15 @@ public final class ImportSession: @unchecked Sendable {
         try store.batches().filter { $0.account == account.key && $0.state == .ready }.map(\.id)
     }
 
-    /// Writes the reports of `batchIDs`.
+    /// Writes the reports of `batchIDs` (together: see `ReportWriter.write(batchIDs:parallel:)`);
+    /// throws the first failure.
     public func writeReports(batchIDs: [String]) throws -> [WrittenReport] {
-        let writer = ReportWriter(store: store, directory: reportsDirectory)
-        return try batchIDs.map { try writer.write(batchID: $0) }
+        try writeEachReport(batchIDs: batchIDs).map { try $0.get() }
+    }
+
+    /// Writes the reports of `batchIDs` together; each one's outcome, in order.
+    public func writeEachReport(batchIDs: [String]) -> [Result<WrittenReport, any Error>] {
+        ReportWriter(store: store, directory: reportsDirectory).write(batchIDs: batchIDs)
     }
 
     /// Wakes the idle workers of the running `work` (new rows were queued).
