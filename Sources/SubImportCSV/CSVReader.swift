@@ -15,8 +15,23 @@
 /// - throws ``CSVFileError`` only for whole-file failures: cannot open, read error, NUL byte
 ///   (binary file), no header row.
 ///
+/// Memory stays bounded whatever the file: a record of more than ``maxRecordBytes`` bytes
+/// (``defaultMaxRecordBytes``, 64 KiB, unless told otherwise) is skipped to its end without
+/// being buffered and returned with the problem ``CSVRecordProblem/tooLong(column:limit:)``.
+///
 /// A reader is a single-use, single-threaded iterator (not `Sendable`).
 public final class CSVReader {
+    /// The most bytes a record may hold by default: 64 KiB, its fields' bytes plus one per
+    /// delimiter (quotes and line ends not counted).
+    public static let defaultMaxRecordBytes = 64 * 1024
+
+    /// The most bytes a record may hold (see ``defaultMaxRecordBytes``).
+    public var maxRecordBytes: Int { core.parser.maxRecordBytes }
+
+    /// The high-water mark of the reader's own buffers (the input chunk and the field being
+    /// collected), in bytes: at most about `chunkSize + 2 × maxRecordBytes`, whatever was read.
+    public var largestBufferedBytes: Int { core.largestBufferedBytes }
+
     private var core: StreamingReader
 
     /// The path given to ``init(path:chunkSize:)``, or the name given to
@@ -51,25 +66,34 @@ public final class CSVReader {
     /// Opens `path` and reads its first line to detect the BOM and the delimiter.
     ///
     /// - Parameter chunkSize: bytes read per read(2) call (at least 1). Memory use is about
-    ///   `chunkSize` plus the longest field and record, whatever the file size.
+    ///   `chunkSize` plus `maxRecordBytes`, whatever the file.
+    /// - Parameter maxRecordBytes: records holding more are returned without their text and
+    ///   with the problem ``CSVRecordProblem/tooLong(column:limit:)``.
     /// - Throws: `.cannotOpen` if the file cannot be opened, `.readFailed` if reading fails,
     ///   `.empty` if the file holds no record at all (empty, or only blank lines / a BOM).
-    public convenience init(path: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
-        try self.init(source: try ByteSource(path: path), chunkSize: chunkSize)
+    public convenience init(
+        path: String, chunkSize: Int = 1 << 20, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) throws(CSVFileError) {
+        try self.init(source: try ByteSource(path: path), chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
     }
 
-    /// Reads the file open at `descriptor` from its start, like ``init(path:chunkSize:)``, through
-    /// a duplicate of the descriptor: the file is never opened again by name, so what is read is
-    /// the very file the caller opened and checked. The caller keeps (and closes) `descriptor`.
+    /// Reads the file open at `descriptor` from its start, like ``init(path:chunkSize:maxRecordBytes:)``,
+    /// through a duplicate of the descriptor: the file is never opened again by name, so what is
+    /// read is the very file the caller opened and checked. The caller keeps (and closes) `descriptor`.
     ///
     /// - Parameter name: used as the path in errors.
-    public convenience init(descriptor: Int32, name: String, chunkSize: Int = 1 << 20) throws(CSVFileError) {
-        try self.init(source: try ByteSource(duplicating: descriptor, name: name), chunkSize: chunkSize)
+    public convenience init(
+        descriptor: Int32, name: String, chunkSize: Int = 1 << 20,
+        maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) throws(CSVFileError) {
+        try self.init(
+            source: try ByteSource(duplicating: descriptor, name: name), chunkSize: chunkSize,
+            maxRecordBytes: maxRecordBytes)
     }
 
-    private init(source: ByteSource, chunkSize: Int) throws(CSVFileError) {
+    private init(source: ByteSource, chunkSize: Int, maxRecordBytes: Int) throws(CSVFileError) {
         let name = source.name
-        var core = try StreamingReader(source: source, chunkSize: chunkSize)
+        var core = try StreamingReader(source: source, chunkSize: chunkSize, maxRecordBytes: maxRecordBytes)
         if core.isKnownEmpty {
             core.deallocate()
             throw .empty(path: name)
@@ -87,10 +111,14 @@ public final class CSVReader {
     ///
     /// Unlike ``init(path:chunkSize:)`` this cannot fail: an input without any record makes
     /// the first ``next()`` throw `.empty`.
-    public init(bytes: [UInt8], name: String = "<memory>", chunkSize: Int = .max) {
+    public init(
+        bytes: [UInt8], name: String = "<memory>", chunkSize: Int = .max,
+        maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
+    ) {
         let chunk = min(max(chunkSize, 1), max(bytes.count, 1))
         do {
-            core = try StreamingReader(source: ByteSource(bytes: bytes, name: name), chunkSize: chunk)
+            core = try StreamingReader(
+                source: ByteSource(bytes: bytes, name: name), chunkSize: chunk, maxRecordBytes: maxRecordBytes)
         } catch {
             fatalError("reading from memory cannot fail: \(error)")  // no I/O is involved
         }

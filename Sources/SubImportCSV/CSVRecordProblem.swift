@@ -12,11 +12,16 @@ public enum CSVRecordProblem: Sendable, Equatable, CustomStringConvertible {
     /// The file is read as Windows-1252 but this field is valid multi-byte UTF-8: the file
     /// mixes two encodings. The field holds the UTF-8 interpretation of its bytes.
     case mixedEncoding(column: Int)
+    /// The record holds more than `limit` bytes (its fields' bytes plus one per delimiter);
+    /// `column` is the field where it crossed the limit. Its text is not kept: the record has
+    /// a single empty field.
+    case tooLong(column: Int, limit: Int)
 
     /// The 1-based index of the field the problem is about.
     public var column: Int {
         switch self {
-        case .unterminatedQuote(let column), .undecodable(let column, _), .mixedEncoding(let column):
+        case .unterminatedQuote(let column), .undecodable(let column, _), .mixedEncoding(let column),
+            .tooLong(let column, _):
             return column
         }
     }
@@ -31,6 +36,9 @@ public enum CSVRecordProblem: Sendable, Equatable, CustomStringConvertible {
             return "column \(column): bytes that are not valid \(encoding.rawValue) text"
         case .mixedEncoding(let column):
             return "column \(column): UTF-8 text in a file read as Windows-1252 (the file mixes encodings)"
+        case .tooLong(let column, let limit):
+            return
+                "column \(column): record longer than \(limit) bytes, the most a record may hold; its cells were not read"
         }
     }
 }

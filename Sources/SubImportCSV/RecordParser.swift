@@ -12,6 +12,12 @@
 ///   to the field (which continues unquoted);
 /// - records end with LF, CRLF or a lone CR; an empty physical line is skipped;
 /// - a quoted field still open at the end of input yields the record read so far.
+///
+/// Memory is bounded whatever the input: a record whose fields hold more than
+/// ``maxRecordBytes`` bytes (a delimiter counted as one) is not kept. The parser stops
+/// collecting its text as soon as it crosses the limit, skips to the record's end (still
+/// following quotes and counting lines), and returns it with no text and the problem
+/// ``CSVRecordProblem/tooLong(column:limit:)``.
 struct RecordParser {
     enum State {
         case recordStart
@@ -46,20 +52,30 @@ struct RecordParser {
     private var expectedFieldCount = 0
     private var problem: CSVRecordProblem?
     var decoder = FieldDecoder()
+    /// The most bytes a record may hold.
+    let maxRecordBytes: Int
+    /// Bytes of the current record's completed fields, one more per field for its delimiter.
+    private var recordBytes = 0
+    /// The current record crossed ``maxRecordBytes``: its text is dropped until its end.
+    private var isOversize = false
 
     /// Bytes of the current field when it spans chunks or contains `""`/quoted parts.
     private var fieldBytes: UnsafeMutablePointer<UInt8>
     private var fieldCount = 0
     private var fieldCapacity: Int
+    /// The largest capacity the field buffer has had (its high-water mark).
+    private(set) var largestFieldCapacity: Int
     /// OR of all bytes in `fieldBytes`: >= 0x80 means the field is not pure ASCII.
     private var fieldBitsUnion: UInt8 = 0
     private let unquotedScanner: ByteScanner
     private let quotedScanner: ByteScanner
 
-    init(delimiter: UInt8) {
+    init(delimiter: UInt8, maxRecordBytes: Int) {
         self.delimiter = delimiter
+        self.maxRecordBytes = maxRecordBytes
         fieldCapacity = 256
         fieldBytes = .allocate(capacity: fieldCapacity)
+        largestFieldCapacity = fieldCapacity
         unquotedScanner = ByteScanner(stoppingAt: delimiter, Self.lineFeed, Self.carriageReturn)
         quotedScanner = ByteScanner(stoppingAt: Self.quote, Self.lineFeed, Self.carriageReturn)
     }
@@ -242,13 +258,19 @@ struct RecordParser {
 
     /// Hands out the completed record and gets ready for the next one.
     mutating func takeRecord() -> CSVRecord {
-        let record = CSVRecord(fields: fields, line: recordLine, problem: problem)
-        if expectedFieldCount == 0 { expectedFieldCount = fields.count }
+        let record = CSVRecord(fields: isOversize ? [""] : fields, line: recordLine, problem: problem)
+        if expectedFieldCount == 0 { expectedFieldCount = min(fields.count, Self.reservedFieldCount) }
         fields = []
         fields.reserveCapacity(expectedFieldCount)
         problem = nil
+        recordBytes = 0
+        isOversize = false
         return record
     }
+
+    /// At most this many fields are reserved ahead for a record (a header of thousands of empty
+    /// cells must not make every record allocate for thousands).
+    private static let reservedFieldCount = 64
 
     // MARK: - Helpers
 
@@ -262,6 +284,10 @@ struct RecordParser {
     @inline(__always)
     private mutating func appendToField(_ source: UnsafePointer<UInt8>, count: Int, bitsUnion: UInt8) {
         if count == 0 { return }
+        if recordBytes + fieldCount + count > maxRecordBytes {
+            becomeOversize()
+            return
+        }
         if fieldCount + count > fieldCapacity { grow(to: fieldCount + count) }
         (fieldBytes + fieldCount).update(from: source, count: count)
         fieldCount += count
@@ -270,6 +296,10 @@ struct RecordParser {
 
     @inline(__always)
     private mutating func appendByte(_ byte: UInt8) {
+        if recordBytes + fieldCount + 1 > maxRecordBytes {
+            becomeOversize()
+            return
+        }
         if fieldCount == fieldCapacity { grow(to: fieldCount + 1) }
         fieldBytes[fieldCount] = byte
         fieldCount += 1
@@ -284,6 +314,7 @@ struct RecordParser {
         fieldBytes.deallocate()
         fieldBytes = newBytes
         fieldCapacity = capacity
+        largestFieldCapacity = max(largestFieldCapacity, capacity)
     }
 
     @inline(__always)
@@ -305,8 +336,27 @@ struct RecordParser {
         fieldBytes = .allocate(capacity: fieldCapacity)
     }
 
+    /// Drops the current record's text (once it is known to be over the limit) and flags it.
+    @inline(never)
+    private mutating func becomeOversize() {
+        if !isOversize {
+            isOversize = true
+            problem = .tooLong(column: fields.count + 1, limit: maxRecordBytes)
+            fields = []
+        }
+        // Every later byte of the record counts past the limit, so nothing is kept.
+        recordBytes = maxRecordBytes + 1
+        fieldCount = 0
+        fieldBitsUnion = 0
+    }
+
     @inline(__always)
     private mutating func endField(_ bytes: UnsafeBufferPointer<UInt8>, _ bitsUnion: UInt8) {
+        recordBytes &+= bytes.count &+ 1
+        if recordBytes > maxRecordBytes {
+            becomeOversize()
+            return
+        }
         if bitsUnion < 0x80 {
             fields.append(String(decoding: bytes, as: UTF8.self))
         } else {
@@ -322,6 +372,6 @@ struct RecordParser {
     }
 
     private mutating func noteProblem(_ newProblem: CSVRecordProblem) {
-        if problem == nil { problem = newProblem }
+        if problem == nil && !isOversize { problem = newProblem }
     }
 }

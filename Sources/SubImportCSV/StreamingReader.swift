@@ -17,6 +17,8 @@ struct StreamingReader {
     private let chunkSize: Int
     private var buffer: UnsafeMutablePointer<UInt8>
     private var bufferCapacity: Int
+    /// The most bytes the reader's buffers (input chunk and field) have held at once, at most.
+    var largestBufferedBytes: Int { bufferCapacity + parser.largestFieldCapacity }
     private var position = 0
     private var end = 0
     private var atEndOfInput = false
@@ -24,7 +26,7 @@ struct StreamingReader {
 
     /// Reads until the whole header line (bounded by the detector's scan limit) is buffered,
     /// then detects the BOM and the delimiter. The parser later starts on those same bytes.
-    init(source: ByteSource, chunkSize: Int) throws(CSVFileError) {
+    init(source: ByteSource, chunkSize: Int, maxRecordBytes: Int) throws(CSVFileError) {
         self.source = source
         path = source.name
         self.chunkSize = max(chunkSize, 1)
@@ -64,7 +66,7 @@ struct StreamingReader {
         if atEndOfInput { self.source.close() }
         delimiter = detector.delimiter
         isKnownEmpty = atEndOfInput && !detector.sawRecord
-        parser = RecordParser(delimiter: delimiter)
+        parser = RecordParser(delimiter: delimiter, maxRecordBytes: maxRecordBytes)
         if hadByteOrderMark {
             parser.decoder.sawUTF8Evidence = true
             position = 3

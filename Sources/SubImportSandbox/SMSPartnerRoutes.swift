@@ -90,10 +90,11 @@ struct SMSPartnerRoutes: Sendable {
         case .success(let id): master = id
         case .failure(let failure): return failure.reply
         }
-        let page = max(1, Int(request.query["page"] ?? "") ?? request.body?["page"]?.number.map { Int($0) } ?? 1)
-        let accounts = environment.store.accounts(provider: SandboxAccount.smspartner, master: master)
-        let start = min(accounts.count, (page - 1) * Self.pageSize)
-        let slice = accounts[start..<min(accounts.count, start + Self.pageSize)]
+        let page = Self.page(request)
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: Self.pageSize)
+        let (slice, total) = environment.store.page(
+            provider: SandboxAccount.smspartner, master: master, offset: overflow ? Int.max : offset,
+            limit: Self.pageSize)
         let formatter = ISO8601DateFormatter()
         let data: [JSONValue] = slice.map { account in
             .object([
@@ -114,7 +115,7 @@ struct SMSPartnerRoutes: Sendable {
             body: .object([
                 JSONMember("success", true),
                 JSONMember("code", 200),
-                JSONMember("total", .int(accounts.count)),
+                JSONMember("total", .int(total)),
                 JSONMember("nb_per_page", .int(Self.pageSize)),
                 JSONMember("page", .int(page)),
                 JSONMember("data", .array(data)),
@@ -140,6 +141,16 @@ struct SMSPartnerRoutes: Sendable {
             body: .object([
                 JSONMember("success", true), JSONMember("code", 200), JSONMember("message", "Sub-account removed"),
             ]))
+    }
+
+    /// The `page` of a list request: the query's, else the body's, else 1. Values below 1 (or
+    /// not a whole number) read as 1; any value, however large, is safe (past the end, no data).
+    static func page(_ request: SandboxRequest) -> Int {
+        if let text = request.query["page"], let page = Int(text) { return max(1, page) }
+        if let number = request.body?["page"]?.number, number.isFinite {
+            return max(1, Int(exactly: number.rounded(.towardZero)) ?? (number > 0 ? Int.max : 1))
+        }
+        return 1
     }
 
     /// The `parent_email` the sandbox shows for a master (it knows no real address).

@@ -1,7 +1,9 @@
-/// What every sandbox route shares: the configuration, the account store and the fault injector.
+/// What every sandbox route shares: the configuration, the account store, the traffic counters
+/// and the fault injector.
 struct SandboxEnvironment: Sendable {
     let configuration: SandboxConfiguration
     let store: AccountStore
+    let traffic = SandboxTraffic()
     let injector: SandboxFaultInjector
 
     init(configuration: SandboxConfiguration) {
@@ -17,6 +19,9 @@ struct SandboxEnvironment: Sendable {
         let occurrence = store.nextOccurrence(of: endpoint + "\u{1F}" + identity)
         return injector.decide(endpoint: endpoint, identity: identity, occurrence: occurrence)
     }
+
+    /// The traffic counters, with the current number of accounts.
+    var stats: SandboxStats { traffic.stats(accounts: store.count) }
 
     /// The `Retry-After` header of injected 429 answers.
     var retryAfterHeaders: [String: String] {

@@ -17,6 +17,9 @@ struct SandboxResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
+        let isProviderRequest = request.uri.path.hasPrefix("/v1/")
+        if isProviderRequest { environment.traffic.begin() }
+        defer { if isProviderRequest { environment.traffic.end() } }
         let reply: SandboxReply
         do {
             let buffer = try await request.collectBody(upTo: Self.maxBodySize)
@@ -28,8 +31,8 @@ struct SandboxResponder: HTTPResponder {
             reply = .json(
                 status: 413, body: .object([JSONMember("code", 413), JSONMember("message", "Request body too large")]))
         }
-        environment.store.countRequest()
-        if environment.configuration.answerDelayMs > 0, request.uri.path.hasPrefix("/v1/") {
+        environment.traffic.countRequest()
+        if environment.configuration.answerDelayMs > 0, isProviderRequest {
             try? await Task.sleep(for: .milliseconds(environment.configuration.answerDelayMs))
         }
         logger.debug(
@@ -50,6 +53,7 @@ struct SandboxResponder: HTTPResponder {
         let segments = request.segments
         if segments.first == "_sandbox" {
             if request.method == "GET", segments == ["_sandbox", "accounts"] { return accountsReply() }
+            if request.method == "GET", segments == ["_sandbox", "stats"] { return statsReply() }
             return .octopush(.routeNotFound)
         }
         if environment.configuration.latencyMs > 0 {
@@ -77,6 +81,11 @@ struct SandboxResponder: HTTPResponder {
             return environment.configuration.smspartnerErrorsWithHTTP200 ? reply.businessErrorAsHTTP200() : reply
         }
         return .octopush(.routeNotFound)
+    }
+
+    private func statsReply() -> SandboxReply {
+        let data = (try? JSONEncoder().encode(environment.stats)) ?? Data("{}".utf8)
+        return .encoded(status: 200, json: String(decoding: data, as: UTF8.self))
     }
 
     private func accountsReply() -> SandboxReply {

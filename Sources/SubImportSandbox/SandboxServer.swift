@@ -6,8 +6,9 @@ import Logging
 ///
 /// Routes: Octopush `POST /v1/public/subaccount/create`, `PATCH /v1/public/subaccount/{login}/edit`,
 /// `GET /v1/public/subaccount/{login}`; SMSPartner `POST /v1/subaccount/create`,
-/// `GET /v1/subaccount/list`, `DELETE /v1/subaccount/remove`; and `GET /_sandbox/accounts`
-/// (JSON array of ``SandboxAccount``, dates in ISO 8601, no credentials needed). Error codes:
+/// `GET /v1/subaccount/list`, `DELETE /v1/subaccount/remove`; `GET /_sandbox/accounts`
+/// (JSON array of ``SandboxAccount``, dates in ISO 8601, no credentials needed) and
+/// `GET /_sandbox/stats` (``SandboxStats``: `requests`, `inFlight`, `maxInFlight`, `accounts`). Error codes:
 /// ``OctopushErrorCode`` and ``SMSPartnerErrorCode``; injected faults: ``SandboxFaultInjector``.
 ///
 /// The server installs no signal handler: the embedding program decides when to call ``stop()``.
@@ -107,7 +108,13 @@ public final class SandboxServer: Sendable {
     /// The number of HTTP requests the server has handled, on every route, including injected
     /// faults and dropped connections; counted once the answer is decided, before it is written.
     public func requestCount() -> Int {
-        environment.store.requestCount
+        environment.stats.requests
+    }
+
+    /// The requests handled, the provider requests in flight (now and at most) and the live
+    /// accounts, as `GET /_sandbox/stats` shows them.
+    public func stats() -> SandboxStats {
+        environment.stats
     }
 
     /// Returns once the server has stopped (after ``stop()``, or a fatal server error).

@@ -35,6 +35,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Start the built-in provider emulator on a free loopback port and use it (no credentials needed).")
     var sandbox = false
 
+    @OptionGroup(title: "In-process sandbox (with --sandbox)")
+    var sandboxBehaviour: SandboxBehaviourOptions<EmbeddedSandboxNaming>
+
     @OptionGroup var paths: StateOptions
 
     @Option(help: "Requests sent at the same time.")
@@ -178,6 +181,10 @@ extension StateOptions {
         let store = try QueueStore(directory: state, options: storeOptions)
         guard let batch = try store.batch(id: id) else {
             printError("error: \(SubImportError.unknownBatch(id))")
+            throw ExitCode(2)
+        }
+        guard batch.state != .pruned else {
+            printError("error: batch \(batch.id) (\(batch.fileName)) was \(prunedText(batch))")
             throw ExitCode(2)
         }
         return (store, batch)

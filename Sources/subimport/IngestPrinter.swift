@@ -1,3 +1,4 @@
+import Foundation
 import SubImport
 
 /// Ingests `files`, printing one line per file. Returns the batches to work and whether any
@@ -8,6 +9,11 @@ func ingestFiles(_ files: [String], session: ImportSession) -> (batchIDs: [Strin
     for file in files {
         do {
             let summary = try session.ingest(path: file)
+            if summary.batch.state == .pruned {
+                // Its rows are gone: nothing to work, and its report (written before) must not be overwritten.
+                print("\(file): content already imported as batch \(summary.batch.id), \(prunedText(summary.batch))")
+                continue
+            }
             if summary.alreadyKnown {
                 print(
                     "\(file): content already imported as batch \(summary.batch.id) (\(summary.batch.state.rawValue)); "
@@ -25,4 +31,12 @@ func ingestFiles(_ files: [String], session: ImportSession) -> (batchIDs: [Strin
         }
     }
     return (batchIDs, hadUnreadable)
+}
+
+/// What became of a pruned batch, for messages: when, and that nothing is sent again.
+func prunedText(_ batch: Batch) -> String {
+    let when =
+        batch.prunedAt.map { " on " + ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) } ?? ""
+    return
+        "pruned\(when) (its rows and API keys were deleted; its report files stay where they were written); nothing is sent again"
 }

@@ -42,7 +42,8 @@ final class Runtime: @unchecked Sendable {
         var sandbox: SandboxServer?
         let account: ProviderAccount
         if common.sandbox {
-            let server = try await SandboxServer.start(SandboxConfiguration(), logger: logger)
+            let server = try await SandboxServer.start(
+                common.sandboxBehaviour.applied(to: SandboxConfiguration()), logger: logger)
             sandbox = server
             account = ProviderAccount(
                 provider: provider, baseURL: server.baseURL, credentials: provider.sandboxCredentials, isSandbox: true)

@@ -19,27 +19,12 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("smspartner-key"), help: "Accept only this SMSPartner apiKey (default: any non-empty).")
     var smspartnerKey: String?
 
-    @Option(help: "Sub-accounts per master account (0 = unlimited).")
-    var quota = 20
-
-    @Option(name: .customLong("latency-ms"), help: "Delay before every answer.")
-    var latencyMs = 0
+    @OptionGroup var behaviour: SandboxBehaviourOptions<StandaloneSandboxNaming>
 
     @Option(
         name: .customLong("answer-delay-ms"),
         help: "Delay between carrying out a request and answering it (the account exists meanwhile).")
     var answerDelayMs = 0
-
-    @Option(name: .customLong("fail-rate"), help: "Share of requests answered 503 (nothing created).")
-    var failRate = 0.0
-
-    @Option(name: .customLong("throttle-rate"), help: "Share of requests answered 429 with Retry-After.")
-    var throttleRate = 0.0
-
-    @Option(
-        name: .customLong("ambiguous-rate"),
-        help: "Share of creates that create the account, then answer 502 or drop the connection.")
-    var ambiguousRate = 0.0
 
     @Option(
         name: .customLong("ambiguous-drop-share"),
@@ -54,27 +39,18 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-after"), help: "Seconds announced in Retry-After on 429.")
     var retryAfter = 1
 
-    @Option(help: "Seed of the fault decisions (same seed, same faults).")
-    var seed: UInt64 = 1
-
     @OptionGroup var log: LogOptions
 
     func run() async throws {
-        var configuration = SandboxConfiguration()
+        var configuration = behaviour.applied(to: SandboxConfiguration())
         configuration.port = port
         configuration.apiLogin = apiLogin
         configuration.apiKey = apiKey
         configuration.smspartnerKey = smspartnerKey
-        configuration.quota = quota
-        configuration.latencyMs = latencyMs
         configuration.answerDelayMs = answerDelayMs
-        configuration.failRate = failRate
-        configuration.throttleRate = throttleRate
-        configuration.ambiguousRate = ambiguousRate
         configuration.ambiguousDropShare = ambiguousDropShare
         configuration.smspartnerErrorsWithHTTP200 = smspartnerHTTP200Errors
         configuration.retryAfterSeconds = retryAfter
-        configuration.seed = seed
         let server = try await SandboxServer.start(configuration, logger: log.makeLogger())
         FileHandle.standardOutput.write(Data("sandbox listening on \(server.baseURL)\n".utf8))
         let stop = AsyncStream<Void> { continuation in

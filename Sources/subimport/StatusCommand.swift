@@ -54,6 +54,12 @@ struct StatusCommand: ParsableCommand {
                 }
             }
         }
+        let pruned = json ? 0 : try store.prunedBatchCount()
+        if pruned > 0 {
+            print(
+                "(\(pruned) pruned batch(es) not shown: only their identity is kept, so their files are never imported again)"
+            )
+        }
         if json {
             print("[" + objects.joined(separator: ",\n ") + "]")
         } else if batches.isEmpty {

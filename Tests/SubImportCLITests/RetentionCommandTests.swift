@@ -68,6 +68,31 @@ import Testing
         await sandbox.stop()
     }
 
+    @Test func aPrunedBatchsContentIsRecognisedAndNeverSentAgain() async throws {
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let done = folder.write("done.csv", validRows(3))
+        let arguments = ["import", done, "--base-url", sandbox.baseURL] + stateArguments
+        let imported = try await CLI.run(arguments, environment: sandboxCredentials)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let report = try #require(reportPaths(in: imported.stdout).first)
+        let reportBefore = try Data(contentsOf: URL(fileURLWithPath: report))
+        let batchID = try #require(try QueueStore(directory: state).batches().first?.id)
+        let pruned = try await CLI.run(["prune", "--older-than", "0s"] + stateArguments)
+        #expect(pruned.stdout.contains("removed batch \(batchID)"), "\(pruned.stdout)")
+
+        let again = try await CLI.run(arguments, environment: sandboxCredentials)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("already imported as batch \(batchID), pruned on "), "\(again.stdout)")
+        #expect(sandbox.accounts().count == 3, "no account is created a second time")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: report)) == reportBefore, "its report is not overwritten")
+        let reportCommand = try await CLI.run(["report", batchID] + stateArguments)
+        #expect(reportCommand.status == 2)
+        #expect(reportCommand.stderr.contains("was pruned on "), "\(reportCommand.stderr)")
+        let status = try await CLI.run(["status"] + stateArguments)
+        #expect(status.stdout.contains("1 pruned batch(es) not shown"), "\(status.stdout)")
+        await sandbox.stop()
+    }
+
     @Test func pruneWhileWatchRunsRemovesArchivedAndRejectedFilesAndRetainPrunesAtStart() async throws {
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let inbox = folder.file("inbox")

@@ -167,10 +167,9 @@ import Testing
         let run = try await startWatch(sandbox, ["--concurrency", "4", "--rate", "10", "--shutdown-timeout", "5"])
         writeInbox("big.csv", validRows(40))
         #expect(await waitUntil { sandbox.accounts().count >= 4 }, "\(run.stderr)")
-        let stoppedAt = Date()
         let output = await stop(run)
         #expect(output.status == 0, "\(output.stderr)")
-        #expect(Date().timeIntervalSince(stoppedAt) < 5)
+        #expect(!output.stderr.contains("unanswered"), "every request in flight finished within the timeout")
         let sentBeforeRestart = sandbox.accounts().count
         #expect(sentBeforeRestart < 40)
         let again = try await startWatch(sandbox, ["--concurrency", "4"])

@@ -46,6 +46,10 @@ import Testing
         #expect(try store.statusCounts(batchID: batchID) == expected)
         #expect(try scanned(store, batchID) == expected)
 
+        try store.write { db in
+            try db.execute(sql: "UPDATE batch SET state = 'pruned' WHERE id = ?", arguments: [batchID])
+        }
+        #expect(try store.statusCounts(batchID: batchID).isEmpty, "a pruned batch has no rows left to count")
         try store.write { db in try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [batchID]) }
         #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_count") } == 0)
     }

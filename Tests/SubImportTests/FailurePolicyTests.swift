@@ -87,6 +87,8 @@ import Testing
         let date = "Tue, 14 Nov 2023 22:13:40 GMT"  // reference + 20 s
         #expect(RetryAfter.seconds(from: date, now: reference) == 20)
         #expect(RetryAfter.seconds(from: "soon", now: reference) == nil)
+        #expect(RetryAfter.seconds(from: "Fri, 31 Dec 1999 23:59:59 GMT\u{1F600}", now: reference) == nil)
+        #expect(RetryAfter.seconds(from: String(repeating: "9", count: 10_000) + "x", now: reference) == nil)
     }
 }
 

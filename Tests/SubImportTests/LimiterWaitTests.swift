@@ -55,7 +55,9 @@ import Testing
         }
         #expect(resultB.fatalStop == nil)
         #expect(await waitFor { resultA.value != nil })
-        #expect(resultA.value?.requests == 0, "pool A found nothing left to send")
+        // Pool A may still send a row B had not claimed when A's wait ended (a loaded machine),
+        // but never one that B sent.
+        #expect((resultA.value?.requests ?? 0) + resultB.requests == 3, "each row was sent once")
         #expect(harness.sandbox.accounts().count == 3, "no row was sent twice")
         let jobs = try harness.jobs(batchID)
         #expect(jobs.values.allSatisfy { $0.state == .created && $0.note == nil })

@@ -24,7 +24,19 @@ public struct ColumnSchema: Sendable {
 
     public var columns: [Column]
 
-    public init(_ columns: [Column]) { self.columns = columns }
+    /// The schema of `columns`, each also answering to the ``NaturalHeaders`` of its canonical
+    /// name (unless another column of the schema already claims that name).
+    public init(_ columns: [Column]) {
+        var claimed = Set(columns.flatMap { [Self.normalize($0.name)] + $0.aliases.map(Self.normalize) })
+        var extended = columns
+        for index in extended.indices {
+            for alias in NaturalHeaders.aliases[extended[index].name] ?? [] where !claimed.contains(alias) {
+                extended[index].aliases.append(alias)
+                claimed.insert(alias)
+            }
+        }
+        self.columns = extended
+    }
 
     /// The schema with `defaults` (canonical column name → value) filling empty or absent
     /// cells; a column with a default need not be in the header. Throws `invalidDefault` for a
@@ -42,14 +54,15 @@ public struct ColumnSchema: Sendable {
         return schema
     }
 
-    /// Reduces a header cell to its comparable form: `First-Name ` → `first_name`.
+    /// Reduces a header cell to its comparable form: `First-Name ` → `first_name`,
+    /// `Nom de l’entreprise` → `nom_de_l_entreprise`.
     public static func normalize(_ header: String) -> String {
         if header.utf8.allSatisfy({ $0 < 0x80 }) { return normalizeASCII(header) }
         let folded = header.trimmingCharacters(in: .whitespacesAndNewlines)
             .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var out = ""
         for character in folded {
-            out.append(character == " " || character == "-" || character == "." ? "_" : character)
+            out.append(" -.'’".contains(character) ? "_" : character)
         }
         while out.contains("__") { out = out.replacingOccurrences(of: "__", with: "_") }
         return out
@@ -77,6 +90,9 @@ public struct ColumnSchema: Sendable {
 
     /// Maps a header row onto the columns. Throws `unreadableFile` naming the missing required
     /// column, or a column given twice. Unknown header cells are returned in `ignored`.
+    ///
+    /// Messages quote header cells only once some cell is a known column name (so the row is
+    /// a header, not a data row with a password in it), each cut to a short prefix.
     public func map(header: [String], path: String) throws -> HeaderMapping {
         var lookup: [String: Int] = [:]
         for (index, column) in columns.enumerated() {
@@ -97,7 +113,7 @@ public struct ColumnSchema: Sendable {
                 throw SubImportError.unreadableFile(
                     path: path,
                     reason:
-                        "line 1: columns \(earlier + 1) (\(header[earlier])) and \(cellIndex + 1) (\(cell)) both map to \(columns[columnIndex].name)"
+                        "line 1: columns \(earlier + 1) (\(InputQuote.value(header[earlier]))) and \(cellIndex + 1) (\(InputQuote.value(cell))) both map to \(columns[columnIndex].name)"
                 )
             }
             seen[columnIndex] = cellIndex
@@ -107,7 +123,7 @@ public struct ColumnSchema: Sendable {
             throw SubImportError.unreadableFile(
                 path: path,
                 reason:
-                    "line 1: no known column in the header row (header has: \(header.joined(separator: ", ")); expected columns such as \(columns.prefix(4).map(\.name).joined(separator: ", ")))"
+                    "line 1: none of the header row's \(header.count) cells is a known column name; is the header row missing? (expected columns such as \(columns.prefix(4).map(\.name).joined(separator: ", ")))"
             )
         }
         let missing = columns.enumerated().filter {
@@ -119,7 +135,7 @@ public struct ColumnSchema: Sendable {
             throw SubImportError.unreadableFile(
                 path: path,
                 reason:
-                    "line 1: missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (header has: \(header.joined(separator: ", ")))"
+                    "line 1: missing required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (header has: \(InputQuote.list(header)))"
             )
         }
         return HeaderMapping(

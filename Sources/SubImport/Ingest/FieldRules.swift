@@ -23,7 +23,13 @@ public enum FieldRules {
 
     /// Characters as a person counts them (grapheme clusters); byte count for ASCII text.
     static func characterCount(_ value: String) -> Int {
-        value.utf8.allSatisfy { $0 < 0x80 } ? value.utf8.count : value.count
+        var text = value
+        let isASCII = text.withUTF8 { bytes in
+            var union: UInt8 = 0
+            for byte in bytes { union |= byte }
+            return union < 0x80
+        }
+        return isASCII ? text.utf8.count : value.count
     }
 
     /// Whether `value` is an absolute http(s) URL with a host.
@@ -90,15 +96,23 @@ public enum FieldRules {
             bytes.lastIndex(of: UInt8(ascii: "@")) == at,
             !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F })
         else { return false }
-        let labels = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        for label in labels {
-            guard let first = label.first, let last = label.last, first != UInt8(ascii: "-"), last != UInt8(ascii: "-"),
-                label.allSatisfy({ isLetterOrDigit($0) || $0 == UInt8(ascii: "-") })
+        // The domain's labels, walked in place: each non-empty, letters, digits and inner
+        // hyphens; at least two of them; the last one at least two letters.
+        var labelCount = 0
+        var labelStart = at + 1
+        for index in (at + 1)...bytes.count {
+            guard index == bytes.count || bytes[index] == UInt8(ascii: ".") else { continue }
+            let label = bytes[labelStart..<index]
+            guard let first = label.first, let last = label.last, first != UInt8(ascii: "-"),
+                last != UInt8(ascii: "-"), label.allSatisfy({ isLetterOrDigit($0) || $0 == UInt8(ascii: "-") })
             else { return false }
+            labelCount += 1
+            if index == bytes.count {
+                return labelCount >= 2 && label.count >= 2 && label.allSatisfy { isLetter($0) }
+            }
+            labelStart = index + 1
         }
-        let top = labels[labels.count - 1]
-        return top.count >= 2 && top.allSatisfy { isLetter($0) }
+        return false
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool {

@@ -15,8 +15,11 @@ public struct Ingestor: Sendable {
     public let account: String
     /// Values of empty or absent cells, by canonical column name.
     public let defaults: [String: String]
-    /// Rows written per transaction.
-    public var chunkSize = 5_000
+    /// Rows written per transaction, at most.
+    public var chunkSize = 2_000
+    /// Bytes of row text per transaction, at most (more rows than this wait for the next one),
+    /// so that chunks of long rows stay small: at most three chunks are in memory.
+    public var maxChunkBytes = 1 << 20
 
     public init(
         store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String,
@@ -92,8 +95,10 @@ public struct Ingestor: Sendable {
         var finished = false
         defer { if !finished { try? writer.finish() } }
         var pending: [NewJob] = []
+        var pendingBytes = 0
         pending.reserveCapacity(chunkSize)
-        var firstRowByHash: [Int: Int32] = [:]
+        var seen = RowHashTable()
+        var encoder = FieldsEncoder()
         var rowNumber = 0
         var invalid = 0
         var duplicates = 0
@@ -105,37 +110,39 @@ public struct Ingestor: Sendable {
             case .failure(let error):
                 job.state = .invalid
                 job.errorCode = error.code
-                job.errorMessage = error.message
+                job.errorMessage = InputQuote.cut(error.message, to: InputQuote.maxMessageCharacters)
                 invalid += 1
             case .success(let row):
-                job.fields = JSONText.array(row.cells)
+                job.fields = encoder.encode(row.cells)
                 if let problem = provider.validate(row, mode: mode) {
                     job.state = .invalid
                     job.errorCode = "invalid"
-                    job.errorMessage = problem.description
+                    job.errorMessage = InputQuote.cut(problem.description, to: InputQuote.maxMessageCharacters)
                     invalid += 1
                 } else {
-                    var hasher = Hasher()
-                    hasher.combine(job.fields)
-                    hasher.combine(row.secret)
-                    let key = hasher.finalize()
-                    if let first = firstRowByHash[key],
-                        try isSameRow(
-                            Int(first), fields: job.fields, secret: row.secret, batchID: batchID, pending: pending,
-                            writer: writer)
+                    let hash = Self.contentHash(fields: job.fields, secret: row.secret)
+                    if let first = try seen.firstMatch(
+                        hash: hash,
+                        {
+                            try isSameRow(
+                                $0, fields: job.fields, secret: row.secret, batchID: batchID, pending: pending,
+                                writer: writer)
+                        })
                     {
                         job.state = .duplicate
                         job.note = "duplicate of row \(first): sent once"
                         duplicates += 1
                     } else {
-                        if firstRowByHash[key] == nil { firstRowByHash[key] = Int32(truncatingIfNeeded: data.row) }
+                        seen.insert(hash: hash, row: data.row)
                         job.secret = row.secret
                         toSend += 1
                     }
                 }
             }
+            pendingBytes += job.fields.utf8.count + (job.secret?.utf8.count ?? 0)
             pending.append(job)
-            if pending.count >= chunkSize {
+            if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
+                pendingBytes = 0
                 try writer.submit(pending)
                 pending = []
                 pending.reserveCapacity(chunkSize)
@@ -158,7 +165,7 @@ public struct Ingestor: Sendable {
             )
         }
         if !rows.mapping.ignored.isEmpty {
-            notes.append("ignored columns: \(rows.mapping.ignored.joined(separator: ", "))")
+            notes.append("ignored columns: \(InputQuote.list(rows.mapping.ignored))")
         }
         try store.finishIngest(
             batchID: batchID, totalRows: rowNumber, toSend: toSend, encoding: rows.reader.encoding.rawValue,
@@ -168,6 +175,15 @@ public struct Ingestor: Sendable {
             batch: batch, alreadyKnown: false, rows: rowNumber, invalid: invalid, duplicates: duplicates,
             toSend: toSend,
             notes: notes)
+    }
+
+    /// A hash of a row's stored content, consistent with `String` equality (canonical
+    /// equivalence), which confirms a candidate.
+    private static func contentHash(fields: String, secret: String?) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(fields)
+        hasher.combine(secret)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.

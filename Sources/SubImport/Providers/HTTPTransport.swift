@@ -8,7 +8,10 @@ import NIOPosix
 public struct HTTPAnswer: Sendable {
     public var status: Int
     public var headers: [(String, String)]
+    /// The body; empty when it was longer than the transport's limit (see `bodyOverLimit`).
     public var body: [UInt8]
+    /// The body was longer than `ProviderAnswerLimits.maxBodyBytes` and was not read.
+    public var bodyOverLimit = false
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
@@ -18,12 +21,15 @@ public struct HTTPAnswer: Sendable {
 
 /// Blocking HTTP over async-http-client, for Dispatch worker threads, with connect and request
 /// timeouts. Failures are sorted into "the request never left" and "it may have reached the server".
+/// Answer bodies are read up to `ProviderAnswerLimits.maxBodyBytes` and no further.
 public final class HTTPTransport: Sendable {
     public let connectTimeout: Double
     public let requestTimeout: Double
     private let client: HTTPClient
 
-    public init(connectTimeout: Double = 10, requestTimeout: Double = 30) {
+    /// - Parameter connectionsPerHost: connections kept open to one host at once, so that as many
+    ///   requests can be in flight (async-http-client's default is 8); pass the worker count.
+    public init(connectTimeout: Double = 10, requestTimeout: Double = 30, connectionsPerHost: Int = 8) {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         var configuration = HTTPClient.Configuration(
@@ -32,10 +38,14 @@ public final class HTTPTransport: Sendable {
         )
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Sends one request and waits for the whole answer. Must not be called on an event loop.
+    /// A body longer than `ProviderAnswerLimits.maxBodyBytes` is not read: the answer comes back
+    /// with its status and headers, an empty body and `bodyOverLimit` set.
     public func send(method: String, url: String, headers: [(String, String)], body: [UInt8]?) -> Result<
         HTTPAnswer, TransportFailure
     > {
@@ -44,12 +54,11 @@ public final class HTTPTransport: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body { request.body = .bytes(body) }
             let deadline = NIODeadline.now() + .milliseconds(Int64((connectTimeout + requestTimeout) * 1000))
-            let response = try client.execute(request: request, deadline: deadline).wait()
-            let bytes = response.body.map { Array($0.readableBytesView) } ?? []
+            let collector = CappedAnswerCollector(limit: ProviderAnswerLimits.maxBodyBytes)
+            return .success(try client.execute(request: request, delegate: collector, deadline: deadline).wait())
+        } catch let overLimit as CappedAnswerCollector.AnswerBodyOverLimit {
             return .success(
-                HTTPAnswer(
-                    status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                    body: bytes))
+                HTTPAnswer(status: overLimit.status, headers: overLimit.headers, body: [], bodyOverLimit: true))
         } catch {
             return .failure(Self.classify(error))
         }

@@ -1,27 +1,5 @@
 import Foundation
 
-/// A provider's answer with its body read as a JSON object.
-struct JSONAnswer {
-    var status: Int
-    /// The body's top-level object; empty when the body is not a JSON object.
-    var object: [String: Any]
-    /// `Retry-After` in seconds from now, when present and readable.
-    var retryAfter: Double?
-
-    var isSuccessStatus: Bool { (200..<300).contains(status) }
-
-    /// The body's `code`, as text (numbers and strings alike), or nil.
-    var code: String? { object["code"].map { "\($0)" } }
-
-    /// The error answer this is: the body's code and `message` (the HTTP status when the body
-    /// has none), plus `details` when given.
-    func error(details: [String] = []) -> ProviderAnswer {
-        var message = (object["message"] as? String) ?? "HTTP \(status)"
-        if !details.isEmpty { message += " (" + details.joined(separator: "; ") + ")" }
-        return .error(status: status, code: code, message: message, retryAfter: retryAfter)
-    }
-}
-
 /// JSON requests over an `HTTPTransport`: the one place clients encode bodies and read answers.
 enum JSONExchange {
     /// Sends `body` (a JSON object; nil sends no body) and reads the answer. A transport failure
@@ -37,10 +15,9 @@ enum JSONExchange {
             return .failure(
                 ProviderAnswerFailure(answer: .transport(requestSent: failure.requestSent, message: failure.message)))
         case .success(let answer):
-            let object = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any] ?? [:]
             return .success(
                 JSONAnswer(
-                    status: answer.status, object: object,
+                    status: answer.status, body: answer.body, bodyOverLimit: answer.bodyOverLimit,
                     retryAfter: answer.header("Retry-After").flatMap { RetryAfter.seconds(from: $0) }))
         }
     }

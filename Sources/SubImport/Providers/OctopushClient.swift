@@ -19,14 +19,7 @@ struct OctopushClient: ProviderClient {
             "POST", "/v1/public/subaccount/create", body: Self.body(fields: job.fields, password: job.secret))
         {
         case .failure(let failure): return failure.answer
-        case .success(let answer):
-            guard answer.isSuccessStatus else { return answer.error() }
-            guard let key = answer.object["api_key"] as? String, let login = answer.object["api_login"] as? String
-            else {
-                return .unreadableSuccess(
-                    status: answer.status, message: "created, but the answer has no api_key/api_login")
-            }
-            return .created(apiLogin: login, apiKey: key)
+        case .success(let answer): return OctopushAnswerReading.create(answer)
         }
     }
 
@@ -40,7 +33,7 @@ struct OctopushClient: ProviderClient {
             "PATCH", "/v1/public/subaccount/\(segment)/edit", body: Self.body(fields: job.fields, password: job.secret))
         {
         case .failure(let failure): return failure.answer
-        case .success(let answer): return answer.isSuccessStatus ? .updated(apiLogin: login) : answer.error()
+        case .success(let answer): return OctopushAnswerReading.update(answer, login: login)
         }
     }
 

@@ -9,6 +9,9 @@ public enum RetryAfter {
     public static func seconds(from value: String, now: Date = Date()) -> Double? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) { return sane(seconds) }
+        // An HTTP date is short ASCII; anything else is not one. (Checked before DateFormatter,
+        // which leaks memory on characters outside the Basic Multilingual Plane: found by fuzzing.)
+        guard trimmed.utf8.count <= 64, trimmed.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -11,6 +11,8 @@ import Foundation
 /// stays an error. Every lookup request waits on the account's limiter.
 struct SMSPartnerClient: ProviderClient {
     let connection: ProviderConnection
+    /// The most list pages read by one lookup.
+    var maxListPages = ProviderAnswerLimits.maxListPages
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
         let answer = create(job)
@@ -27,25 +29,16 @@ struct SMSPartnerClient: ProviderClient {
             body: Self.body(fields: job.fields, apiKey: connection.credentials.key))
         {
         case .failure(let failure): return failure.answer
-        case .success(let answer):
-            // A 2xx says the account may exist unless its body says `success: false` (a validation
-            // code answered with HTTP 200).
-            guard answer.isSuccessStatus, answer.object["success"] as? Bool != false else { return error(answer) }
-            let subaccount = answer.object["subaccount"] as? [String: Any] ?? [:]
-            guard answer.object["success"] as? Bool == true, let email = subaccount["email"] as? String,
-                let token = subaccount["token"] as? String
-            else {
-                return .unreadableSuccess(
-                    status: answer.status, message: "created, but the answer has no subaccount email/token")
-            }
-            return .created(apiLogin: email, apiKey: token)
+        case .success(let answer): return SMSPartnerAnswerReading.create(answer)
         }
     }
 
-    /// Finds `email` among the master's sub-accounts, page by page.
+    /// Finds `email` among the master's sub-accounts, page by page: stops when a page lists
+    /// nothing, when the pages read list `total` accounts, or after
+    /// `maxListPages` pages (whatever the provider says its pages hold).
     private func reconcile(email: String, conflict: ProviderAnswer) -> ProviderAnswer {
-        var page = 1
-        while true {
+        var listed = 0
+        for page in 1...max(1, maxListPages) {
             guard connection.limiter.acquire(unless: connection.shouldStop) else {
                 return .transport(requestSent: false, message: "stopped before the lookup of an existing account")
             }
@@ -71,40 +64,27 @@ struct SMSPartnerClient: ProviderClient {
                         requestSent: false,
                         message: "account exists (code 7); its lookup answered HTTP \(answer.status)")
                 }
-                guard answer.isSuccessStatus, answer.object["success"] as? Bool != false else { return error(answer) }
-                let accounts = answer.object["data"] as? [[String: Any]] ?? []
-                if let found = accounts.first(where: { ($0["email"] as? String)?.lowercased() == email.lowercased() }),
-                    let token = found["token"] as? String
-                {
-                    return .reconciled(apiLogin: found["email"] as? String ?? email, apiKey: token)
+                switch SMSPartnerAnswerReading.listPage(answer, email: email) {
+                case .failed(let error): return error
+                case .found(let apiLogin, let apiKey): return .reconciled(apiLogin: apiLogin, apiKey: apiKey)
+                case .notFound(let count, let total):
+                    listed += count
+                    if count == 0 || listed >= (total ?? 0) { return notListed(conflict, pages: nil) }
                 }
-                let perPage = (answer.object["nb_per_page"] as? Int) ?? max(accounts.count, 1)
-                let total = (answer.object["total"] as? Int) ?? 0
-                if accounts.isEmpty || page * perPage >= total {
-                    guard case .error(let status, let code, let message, let retryAfter) = conflict else {
-                        return conflict
-                    }
-                    return .error(
-                        status: status, code: code,
-                        message: "\(message) (and it is not one of this account's sub-accounts)",
-                        retryAfter: retryAfter)
-                }
-                page += 1
             }
         }
+        return notListed(conflict, pages: maxListPages)
     }
 
-    /// An error answer: `{"success": false, "code", "message"}`, with the `error`/`errors`
-    /// arrays' messages appended.
-    private func error(_ answer: JSONAnswer) -> ProviderAnswer {
-        var details: [String] = []
-        for key in ["error", "errors"] {
-            for item in answer.object[key] as? [[String: Any]] ?? [] {
-                guard let message = item["message"] as? String else { continue }
-                details.append((item["elementId"] as? String).map { "\($0): \(message)" } ?? message)
-            }
-        }
-        return answer.error(details: details)
+    /// The `conflict` answer, saying the account was not found in the list (within `pages` pages
+    /// when the walk stopped at the limit).
+    private func notListed(_ conflict: ProviderAnswer, pages: Int?) -> ProviderAnswer {
+        guard case .error(let status, let code, let message, let retryAfter) = conflict else { return conflict }
+        let within = pages.map { " within the first \($0) pages of the list" } ?? ""
+        return .error(
+            status: status, code: code,
+            message: "\(message) (and it is not one of this account's sub-accounts\(within))",
+            retryAfter: retryAfter)
     }
 
     /// `message` with the API key (which travels in the list URL) masked.

@@ -3,9 +3,11 @@ import GRDB
 
 /// One imported file for one provider account: the unit of reports, `retry` and `cancel`.
 public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
-    /// Lifecycle of a batch: rows are being read, rows are being worked, every row is settled, or cancelled.
+    /// Lifecycle of a batch: rows are being read, rows are being worked, every row is settled, or
+    /// cancelled; `pruned`: `prune` deleted its rows, attempts and keys, and only this record of
+    /// its identity stays, so its content is recognised and never sent again.
     public enum State: String, Sendable, Codable {
-        case ingesting, ready, settled, cancelled
+        case ingesting, ready, settled, cancelled, pruned
     }
 
     public var id: String
@@ -25,6 +27,8 @@ public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
     public var createdAt: Timestamp
     public var startedAt: Timestamp?
     public var finishedAt: Timestamp?
+    /// When `prune` deleted its rows (state `pruned`).
+    public var prunedAt: Timestamp?
 
     public init(row: Row) throws {
         id = row["id"]
@@ -43,6 +47,7 @@ public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
         createdAt = row["created_at"]
         startedAt = row["started_at"]
         finishedAt = row["finished_at"]
+        prunedAt = row["pruned_at"]
     }
 
     /// The file name without its extension, used to name the report files.

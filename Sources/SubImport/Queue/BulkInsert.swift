@@ -1,59 +1,103 @@
 import GRDB
 import GRDBSQLite
 
-/// One prepared statement run many times with values bound directly through the SQLite C API:
-/// no per-value boxing, no intermediate C strings. Used only where millions of rows are written.
-struct BulkInsert {
-    /// A value to bind.
-    enum Value {
-        case text(String)
-        case optionalText(String?)
-        case integer(Int64)
-        case real(Double)
-    }
-
+/// One cached prepared statement run many times with values bound directly through the SQLite
+/// C API: no per-value boxing, no array of values, and text bound `SQLITE_STATIC` from an arena
+/// this value owns (copied once, with no allocation by SQLite per value). Used only where
+/// millions of rows are written.
+///
+/// Use: `bind` each parameter in order (`text`, `optionalText`, `integer`, `real`), then
+/// `step()`. Bound text stays valid until the next `step()` resets the statement.
+struct BulkInsert: ~Copyable {
     private let statement: Statement
+    private let handle: OpaquePointer
     private let db: Database
+    /// Where bound text lives until the row is stepped; grown (never moved while bound) as needed.
+    private var arena: UnsafeMutablePointer<CChar>
+    private var arenaCapacity: Int
+    private var arenaUsed = 0
+    /// Arenas outgrown while a row was being bound: freed after that row's step.
+    private var retired: [UnsafeMutablePointer<CChar>] = []
+    private var index: Int32 = 1
 
-    /// Prepares `sql` on `db`; the statement lives as long as this value.
+    /// Prepares `sql` on `db` (through GRDB's statement cache, so later chunks reuse it).
     init(_ db: Database, sql: String) throws {
         self.db = db
-        statement = try db.makeStatement(sql: sql)
-    }
-
-    /// Binds `values` to the statement's parameters, in order, and runs it once.
-    func run(_ values: [Value]) throws {
-        let handle = statement.sqliteStatement
+        statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
+        arenaCapacity = 4096
+        arena = .allocate(capacity: arenaCapacity)
         sqlite3_reset(handle)
-        for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            let code: Int32
-            switch value {
-            case .text(let text): code = bind(text, at: index, to: handle)
-            case .optionalText(let text):
-                code = text.map { bind($0, at: index, to: handle) } ?? sqlite3_bind_null(handle, index)
-            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
-            case .real(let number): code = sqlite3_bind_double(handle, index, number)
-            }
-            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        sqlite3_clear_bindings(handle)
+    }
+
+    deinit {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        arena.deallocate()
+        for old in retired { old.deallocate() }
+    }
+
+    /// Binds `text` to the next parameter.
+    mutating func text(_ text: String) throws {
+        // Native strings lend their UTF-8 without a copy of the String value (no retain).
+        let code =
+            text.utf8.withContiguousStorageIfAvailable { bind($0) }
+            ?? {
+                var copy = text
+                return copy.withUTF8 { bind($0) }
+            }()
+        try next(code)
+    }
+
+    /// Copies `bytes` into the arena and binds them `SQLITE_STATIC` to the next parameter.
+    private mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let count = bytes.count
+        if arenaUsed + count + 1 > arenaCapacity {
+            retired.append(arena)
+            arenaCapacity = max(arenaCapacity * 2, count + 1)
+            arena = .allocate(capacity: arenaCapacity)
+            arenaUsed = 0
         }
-        let step = sqlite3_step(handle)
-        guard step == SQLITE_DONE else {
+        let start = arena + arenaUsed
+        if let base = bytes.baseAddress {
+            UnsafeMutableRawPointer(start).copyMemory(from: base, byteCount: count)
+        }
+        arenaUsed += count + 1
+        // SQLITE_STATIC (nil destructor): the bytes stay put until `step()` resets the row.
+        // A non-null pointer even for "" (a null one would store NULL).
+        return sqlite3_bind_text(handle, index, start, Int32(count), nil)
+    }
+
+    /// Binds `text`, or NULL, to the next parameter.
+    mutating func optionalText(_ text: String?) throws {
+        if let text { try self.text(text) } else { try next(sqlite3_bind_null(handle, index)) }
+    }
+
+    /// Binds `number` to the next parameter.
+    mutating func integer(_ number: Int64) throws { try next(sqlite3_bind_int64(handle, index, number)) }
+
+    /// Binds `number` to the next parameter.
+    mutating func real(_ number: Double) throws { try next(sqlite3_bind_double(handle, index, number)) }
+
+    /// Runs the statement with the values bound since the last step, then resets it for the next row.
+    mutating func step() throws {
+        let result = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        index = 1
+        arenaUsed = 0
+        if !retired.isEmpty {
+            for old in retired { old.deallocate() }
+            retired.removeAll()
+        }
+        guard result == SQLITE_DONE else {
             throw DatabaseError(
-                resultCode: ResultCode(rawValue: step), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                resultCode: ResultCode(rawValue: result), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
-    private func bind(_ text: String, at index: Int32, to handle: OpaquePointer) -> Int32 {
-        var text = text
-        return text.withUTF8 { bytes in
-            // SQLITE_TRANSIENT: SQLite copies the bytes before this returns. An empty string
-            // still needs a non-null pointer, or SQLite would store NULL.
-            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-            guard let base = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, transient) }
-            return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                sqlite3_bind_text(handle, index, $0, Int32(bytes.count), transient)
-            }
-        }
+    private mutating func next(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        index += 1
     }
 }

@@ -76,11 +76,17 @@ enum QueueMigrations {
                     UPDATE batch SET reported_at = finished_at WHERE state = 'settled';
                     """)
         }
-        migrator.registerMigration("v3: batch_count, row counts by state kept by triggers") { db in
+        migrator.registerMigration("v3: batch.pruned_at") { db in
+            // A pruned batch keeps its row (identity, file name, counts; no secret) in state
+            // `pruned`, so importing its content again is recognised instead of re-sent.
+            try db.execute(sql: "ALTER TABLE batch ADD COLUMN pruned_at REAL")
+        }
+        migrator.registerMigration("v4: batch_count, row counts by state kept by triggers") { db in
             // Rows of each batch by job state, so that `status` and reports never count a batch's
             // rows one by one. Inserts are not counted row by row (ingest must stay one b-tree per
             // row): `finishIngest` counts the batch once; from then on every state change is
-            // counted by the trigger, whoever makes it; a batch's counts go with the batch.
+            // counted by the trigger, whoever makes it; a batch's counts go with its rows (deleted
+            // or pruned batch).
             try db.execute(
                 sql: """
                     CREATE TABLE batch_count (
@@ -99,6 +105,10 @@ enum QueueMigrations {
                     END;
                     CREATE TRIGGER batch_counts_dropped AFTER DELETE ON batch BEGIN
                         DELETE FROM batch_count WHERE seq = OLD.seq;
+                    END;
+                    CREATE TRIGGER batch_counts_pruned AFTER UPDATE OF state ON batch
+                    WHEN NEW.state = 'pruned' BEGIN
+                        DELETE FROM batch_count WHERE seq = NEW.seq;
                     END;
                     """)
         }

@@ -40,9 +40,19 @@ extension QueueStore {
         }
     }
 
-    /// Every batch, oldest first.
-    public func batches() throws -> [Batch] {
-        try read { db in try Batch.fetchAll(db, sql: "SELECT * FROM batch ORDER BY created_at, id") }
+    /// Every batch, oldest first; pruned ones (identities kept after `prune`) only with `includingPruned`.
+    public func batches(includingPruned: Bool = false) throws -> [Batch] {
+        try read { db in
+            try Batch.fetchAll(
+                db,
+                sql: "SELECT * FROM batch" + (includingPruned ? "" : " WHERE state != 'pruned'")
+                    + " ORDER BY created_at, id")
+        }
+    }
+
+    /// How many batches `prune` has reduced to their identity.
+    public func prunedBatchCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch WHERE state = 'pruned'") ?? 0 }
     }
 
     /// What `beginIngest` found.
@@ -101,7 +111,7 @@ extension QueueStore {
         guard !jobs.isEmpty else { return }
         try write { db in
             let base = try JobIDs.range(db, batchID: batchID).low
-            let insert = try BulkInsert(
+            var insert = try BulkInsert(
                 db,
                 sql: """
                     INSERT INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note,
@@ -110,12 +120,18 @@ extension QueueStore {
                     """)
             let time = now()
             for job in jobs {
-                try insert.run([
-                    .integer(base | Int64(job.row)), .text(batchID), .integer(Int64(job.row)),
-                    .integer(Int64(job.line)), .text(job.state.rawValue),
-                    .text(job.fields), .optionalText(job.secret), .optionalText(job.errorCode),
-                    .optionalText(job.errorMessage), .optionalText(job.note), .real(time),
-                ])
+                try insert.integer(base | Int64(job.row))
+                try insert.text(batchID)
+                try insert.integer(Int64(job.row))
+                try insert.integer(Int64(job.line))
+                try insert.text(job.state.rawValue)
+                try insert.text(job.fields)
+                try insert.optionalText(job.secret)
+                try insert.optionalText(job.errorCode)
+                try insert.optionalText(job.errorMessage)
+                try insert.optionalText(job.note)
+                try insert.real(time)
+                try insert.step()
             }
         }
     }

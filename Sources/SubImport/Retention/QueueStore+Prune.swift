@@ -19,7 +19,8 @@ extension QueueStore {
         }
     }
 
-    /// Deletes batch `batchID` with its jobs and attempts (API keys included), in one transaction,
+    /// Deletes the jobs and attempts (API keys included) of batch `batchID` and marks it `pruned`
+    /// (its identity stays, so its content is recognised if it comes again), in one transaction,
     /// if it is still a candidate finished before `cutoff` (a `retry` since the listing keeps it).
     /// Returns whether it was deleted. Freed pages are overwritten (`secure_delete`); call
     /// `truncateWriteAheadLog` afterwards so the deleted rows leave the WAL too.
@@ -37,7 +38,9 @@ extension QueueStore {
             try db.execute(
                 sql: "DELETE FROM attempt WHERE job_id BETWEEN ? AND ?", arguments: [ids.low, ids.high])
             try db.execute(sql: "DELETE FROM job WHERE id BETWEEN ? AND ?", arguments: [ids.low, ids.high])
-            try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [batchID])
+            // The batch's identity stays (no secret in it): its content is never imported again.
+            try db.execute(
+                sql: "UPDATE batch SET state = 'pruned', pruned_at = ? WHERE id = ?", arguments: [now(), batchID])
             return true
         }
     }

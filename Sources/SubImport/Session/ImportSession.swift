@@ -36,7 +36,9 @@ public final class ImportSession: @unchecked Sendable {
         self.reportsDirectory = reportsDirectory
         self.columnDefaults = columnDefaults
         self.logger = logger
-        transport = HTTPTransport(connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+        transport = HTTPTransport(
+            connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout,
+            connectionsPerHost: options.concurrency)
     }
 
     /// Ingests one file (see `Ingestor`).

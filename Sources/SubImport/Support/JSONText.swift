@@ -48,8 +48,15 @@ public enum JSONText {
 
     /// Encodes optional strings as a JSON array (`null` for nil), dropping trailing nils.
     public static func array(_ values: [String?]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "[")]
+        var out: [UInt8] = []
         out.reserveCapacity(128)
+        appendArray(values, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `array(values)` to `out` (UTF-8 bytes).
+    public static func appendArray(_ values: [String?], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
         let count = (values.lastIndex { $0 != nil } ?? -1) + 1
         for index in 0..<count {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -60,7 +67,6 @@ public enum JSONText {
             }
         }
         out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes an array written by `array(_:)` and names its values with `names`, in order;

@@ -1,0 +1,77 @@
+/// The rows of a file seen so far, by 32 bits of a hash of their content: each row takes one
+/// 8-byte slot (its number and those bits) in one of 64 open-addressing tables chosen by the
+/// bits. A table grows by a quarter when it is 4/5 full, so memory stays between 10 and
+/// about 13 bytes a row (12 MiB at one million rows), and growing one table never holds more
+/// than 1/64 of the whole twice.
+///
+/// It answers "which earlier rows may be equal to this one": the rows whose stored bits agree.
+/// The caller confirms each candidate against the row's actual content, so a hash collision
+/// never makes two different rows duplicates (it only costs one comparison).
+struct RowHashTable {
+    /// A linear-probing table; a slot is 0 when empty, else `(bits << 32) | row` with row ≥ 1.
+    private struct Part {
+        var slots: [UInt64]
+        var count = 0
+
+        init(size: Int) { slots = Array(repeating: 0, count: size) }
+
+        /// Where the probe for `bits` starts: bits 6..<32 scaled onto the table (the top six
+        /// chose the part).
+        func start(_ bits: UInt64) -> Int {
+            Int(truncatingIfNeeded: ((bits & 0x03FF_FFFF) &* UInt64(slots.count)) >> 26)
+        }
+
+        mutating func place(_ slot: UInt64) {
+            var index = start(slot >> 32)
+            while slots[index] != 0 {
+                index += 1
+                if index == slots.count { index = 0 }
+            }
+            slots[index] = slot
+        }
+    }
+
+    private static let partCount = 64
+    private var parts: [Part]
+    private(set) var count = 0
+
+    init() {
+        parts = Array(repeating: Part(size: 64), count: Self.partCount)
+    }
+
+    /// The first recorded row with the same hash bits as `hash` for which `isSame` holds, or nil.
+    func firstMatch(hash: UInt64, _ isSame: (Int) throws -> Bool) rethrows -> Int? {
+        let bits = hash >> 32
+        let part = parts[Int(bits >> 26)]
+        var index = part.start(bits)
+        while true {
+            let slot = part.slots[index]
+            if slot == 0 { return nil }
+            if slot >> 32 == bits {
+                let row = Int(slot & 0xFFFF_FFFF)
+                if try isSame(row) { return row }
+            }
+            index += 1
+            if index == part.slots.count { index = 0 }
+        }
+    }
+
+    /// Records `row` (1...UInt32.max) under `hash`.
+    mutating func insert(hash: UInt64, row: Int) {
+        let bits = hash >> 32
+        let which = Int(bits >> 26)
+        if (parts[which].count + 1) * 5 > parts[which].slots.count * 4 { grow(which) }
+        parts[which].place(bits << 32 | UInt64(UInt32(truncatingIfNeeded: row)))
+        parts[which].count += 1
+        count += 1
+    }
+
+    /// Grows part `which` by a quarter, re-placing its entries (a probe start is derived from
+    /// the stored bits alone).
+    private mutating func grow(_ which: Int) {
+        let old = parts[which]
+        parts[which] = Part(size: old.slots.count + old.slots.count / 4)
+        parts[which].count = old.count
+        for slot in old.slots where slot != 0 { parts[which].place(slot) }
+    }
+}
