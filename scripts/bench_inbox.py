@@ -7,7 +7,6 @@ every file was archived, and when every batch's report was written (`batch.repor
 the CPU time `watch` used. Files are written beside the inbox first, so only the renames count.
 """
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -15,23 +14,8 @@ import sys
 import tempfile
 import time
 
-ENV = dict(os.environ, OCTOPUSH_API_LOGIN="bench@example.com", OCTOPUSH_API_KEY="bench-key")
-
-
-def rows(tag, count=3):
-    lines = ["first_name,last_name,password,company_name"]
-    lines += [f"{tag}P{i},Lastname{i},secret-{i}-pw,Company {i}" for i in range(count)]
-    return "\n".join(lines) + "\n"
-
-
-def wait_line(stream_path, pattern, deadline):
-    while time.time() < deadline:
-        with open(stream_path, encoding="utf-8", errors="replace") as handle:
-            found = re.search(pattern, handle.read())
-        if found:
-            return found
-        time.sleep(0.01)
-    raise SystemExit(f"timed out waiting for {pattern!r} in {stream_path}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_watch import rows, start_sandbox, start_watch, stop_all  # noqa: E402
 
 
 def counts(database):
@@ -58,25 +42,15 @@ def main():
     work = tempfile.mkdtemp(prefix="subimport-bench-inbox-")
     processes = []
     try:
-        sandbox_log = os.path.join(work, "sandbox.log")
-        with open(sandbox_log, "w") as log:
-            sandbox = subprocess.Popen([binary, "sandbox", "--port", "0", "--quota", "0"], stdout=log, stderr=log)
-        processes.append(sandbox)
-        url = wait_line(sandbox_log, r"http://127\.0\.0\.1:\d+", time.time() + 30).group(0)
+        url = start_sandbox(binary, work, processes)
 
         inbox, state, staging = (os.path.join(work, name) for name in ("inbox", "state", "staging"))
         os.makedirs(inbox)
         os.makedirs(staging)
         for index in range(files):
             with open(os.path.join(staging, f"burst{index:05d}.csv"), "w") as handle:
-                handle.write(rows(f"B{index}"))
-        watch_log = os.path.join(work, "watch.log")
-        with open(watch_log, "w") as log:
-            watch = subprocess.Popen(
-                [binary, "watch", "--inbox", inbox, "--state", state, "--reports", os.path.join(work, "reports"),
-                 "--base-url", url, "--rate", "0"], stdout=log, stderr=log, env=ENV)
-        processes.append(watch)
-        wait_line(watch_log, r"watching ", time.time() + 30)
+                handle.write(rows(f"B{index}", count=3))
+        watch = start_watch(binary, work, inbox, state, url, processes)
         database = os.path.join(state, "queue.sqlite")
         archive = os.path.join(state, "archive")
         cpu_before = cpu_seconds(watch.pid)
@@ -107,13 +81,7 @@ def main():
         print(f"  all reported {reported_at:7.2f} s")
         print(f"  watch CPU    {cpu:7.2f} s (user + sys)")
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_all(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 
