@@ -25,7 +25,7 @@ import Testing
             settlement: JournaledSettlement(
                 .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: "l@x", apiKey: key)),
             attempt: nil)
-        try AnswerJournal(directory: state).append(Array(try JSONEncoder().encode(entry)))
+        try AnswerJournal(directory: state).append(lines: [Array(try JSONEncoder().encode(entry))])
     }
 
     func row(_ store: QueueStore, _ batchID: String) throws -> JobRecord {
@@ -77,5 +77,35 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: state + "/answers.journal", withDestinationPath: target)
         #expect(throws: (any Error).self) { try AnswerRecorder(store: store, logger: Self.logger).start() }
         #expect(try String(contentsOfFile: target, encoding: .utf8).isEmpty)
+    }
+}
+
+/// The hand-written journal line reads back as the answer it was written from.
+@Suite struct JournalLineTests {
+    func canonical(_ answer: JournaledAnswer) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(answer), as: UTF8.self)
+    }
+
+    @Test func everyKindOfAnswerReadsBackUnchanged() throws {
+        let attempt = AttemptRecord(
+            startedAt: 1_796_022_127.3286753, finishedAt: 1_796_022_127.5, failureClass: .ambiguous, httpStatus: 503,
+            errorCode: "x\"y", message: "line\nbreak \u{1} é ✓", worker: "host:42:abc")
+        let settlements: [Settlement] = [
+            .settle(.created, errorCode: nil, errorMessage: nil, note: "n\\o", apiLogin: "l@x", apiKey: "k\"ey"),
+            .retry(at: 1e-3, errorCode: "429", errorMessage: nil, note: nil, countsAsFailure: false, ambiguous: true),
+            .release,
+        ]
+        for settlement in settlements {
+            for record in [attempt, nil] {
+                let answer = JournaledAnswer(
+                    jobID: (7 << 32) | 12, leaseOwner: "owner \u{7f}", claimedAttempts: 3,
+                    settlement: JournaledSettlement(settlement), attempt: record.map(JournaledAttempt.init))
+                let decoded = try JSONDecoder().decode(JournaledAnswer.self, from: Data(answer.jsonLine))
+                #expect(try canonical(decoded) == canonical(answer))
+                #expect(decoded.settlement.settlement == settlement)
+            }
+        }
     }
 }

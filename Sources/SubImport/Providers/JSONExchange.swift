@@ -7,7 +7,13 @@ enum JSONExchange {
     static func send(
         _ transport: HTTPTransport, method: String, url: String, headers: [(String, String)], body: [String: Any]?
     ) -> Result<JSONAnswer, ProviderAnswerFailure> {
-        let bytes = body.map { encode($0) }
+        send(transport, method: method, url: url, headers: headers, bytes: body.map { encode($0) })
+    }
+
+    /// Sends `bytes` (a JSON body already encoded; nil sends no body) and reads the answer.
+    static func send(
+        _ transport: HTTPTransport, method: String, url: String, headers: [(String, String)], bytes: [UInt8]?
+    ) -> Result<JSONAnswer, ProviderAnswerFailure> {
         var allHeaders = [("Accept", "application/json")] + headers
         if bytes != nil { allHeaders.append(("Content-Type", "application/json")) }
         switch transport.send(method: method, url: url, headers: allHeaders, body: bytes) {

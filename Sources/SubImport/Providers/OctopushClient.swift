@@ -37,7 +37,7 @@ struct OctopushClient: ProviderClient {
         }
     }
 
-    private func exchange(_ method: String, _ path: String, body: [String: Any]) -> Result<
+    private func exchange(_ method: String, _ path: String, body: [UInt8]) -> Result<
         JSONAnswer, ProviderAnswerFailure
     > {
         JSONExchange.send(
@@ -45,21 +45,23 @@ struct OctopushClient: ProviderClient {
             headers: [
                 ("cache-control", "no-cache"), ("api-login", connection.credentials.login ?? ""),
                 ("api-key", connection.credentials.key),
-            ], body: body)
+            ], bytes: body)
     }
 
-    /// A create or edit body: the row's account fields, the password, and the callback fields
-    /// grouped in the `callbacks` object. Absent (empty) fields are not sent.
-    static func body(fields: [String: String], password: String?) -> [String: Any] {
-        var object: [String: Any] = [:]
-        for key in ["first_name", "last_name", "company_name"] { if let value = fields[key] { object[key] = value } }
-        if let password { object["password"] = password }
-        var callbacks: [String: String] = [:]
-        for key in OctopushProvider.callbackColumns + ["email_for_inbounds"] {
-            if let value = fields[key] { callbacks[key] = value }
+    /// A create or edit body, as compact JSON bytes with sorted keys: the row's account fields,
+    /// the password, and the callback fields grouped in the `callbacks` object. Absent (empty)
+    /// fields are not sent.
+    static func body(fields: [String: String], password: String?) -> [UInt8] {
+        var members: [(name: String, value: [UInt8])] = []
+        for key in ["first_name", "last_name", "company_name"] {
+            if let value = fields[key] { members.append((key, JSONText.quotedBytes(value))) }
         }
-        if !callbacks.isEmpty { object["callbacks"] = callbacks }
-        return object
+        if let password { members.append(("password", JSONText.quotedBytes(password))) }
+        let callbacks = (OctopushProvider.callbackColumns + ["email_for_inbounds"]).compactMap { key in
+            fields[key].map { (name: key, value: JSONText.quotedBytes($0)) }
+        }
+        if !callbacks.isEmpty { members.append(("callbacks", JSONText.objectBytes(callbacks))) }
+        return JSONText.objectBytes(members)
     }
 }
 

@@ -110,9 +110,16 @@ final class AnswerJournal {
 
     deinit { close(descriptor) }
 
-    /// Writes `line` (a newline is added) and waits until it is on disk.
-    func append(_ line: [UInt8]) throws {
-        try Self.writeAll(descriptor, line + [UInt8(ascii: "\n")], path: path)
+    /// Writes `lines` (a newline after each) with one write and waits until they are on disk
+    /// (one `fdatasync` for them all).
+    func append(lines: [[UInt8]]) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+        for line in lines {
+            bytes += line
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        try Self.writeAll(descriptor, bytes, path: path)
         guard fdatasync(descriptor) == 0 else { throw Self.failure("cannot sync", path) }
     }
 

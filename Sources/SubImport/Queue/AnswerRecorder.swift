@@ -52,8 +52,21 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var maintenanceScheduled = false
     private let maintenanceQueue = DispatchQueue(label: "subimport.store-maintenance")
     private var storedFailure: StoreUnwritable?
+    /// Answers waiting at most this many for the committer; `submit` blocks beyond.
+    public let pendingLimit: Int
+    /// Guards `pending` and `committerRunning`; signalled when the committer takes a group or stops.
+    private let inbox = NSCondition()
+    /// Answers given to `submit` and not yet taken by the committer, in arrival order.
+    private var pending: [PendingAnswer] = []
+    private var committerRunning = false
+    private let commitQueue = DispatchQueue(label: "subimport.answer-commit")
+    /// Group commits so far (read by `finish` for its log line; written by the committer only).
+    private var groupsCommitted = 0
+    private var answersCommitted = 0
+    private var largestGroup = 0
 
-    public init(store: QueueStore, logger: Logger) {
+    public init(store: QueueStore, logger: Logger, pendingLimit: Int = 128) {
+        self.pendingLimit = max(1, pendingLimit)
         self.store = store
         self.logger = logger
         journalPath = (store.directory as NSString).appendingPathComponent(AnswerJournal.fileName)
@@ -90,12 +103,14 @@ public final class AnswerRecorder: @unchecked Sendable {
                 appliedSinceCheckpoint.insert(sequence)  // unusable: dropped with the applied ones
                 continue
             }
-            let held = try applyRetrying(sequence: sequence) {
-                try self.store.settle(
-                    jobID: entry.jobID, leaseOwner: entry.leaseOwner, settlement, attempt: entry.attempt?.record,
-                    claimedAttempts: entry.claimedAttempts)
+            let held = try applyRetrying(sequences: [sequence]) {
+                [
+                    try self.store.settle(
+                        jobID: entry.jobID, leaseOwner: entry.leaseOwner, settlement, attempt: entry.attempt?.record,
+                        claimedAttempts: entry.claimedAttempts)
+                ]
             }
-            if held { applied += 1 }
+            if held.first == true { applied += 1 }
         }
         if applied > 0 {
             logger.notice("applied \(applied) answer(s) a stopped run had kept in \(journalPath)")
@@ -108,34 +123,107 @@ public final class AnswerRecorder: @unchecked Sendable {
     }
 
     /// Makes `settlement` of the job claimed as `job` by `leaseOwner` durable, first in the
-    /// journal, then in the database (see the type's guarantees). Blocks while retrying.
+    /// journal, then in the database (see the type's guarantees). Blocks until it is recorded
+    /// (or kept: `.storeUnwritable`).
     public func record(_ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?)
         -> Outcome
     {
+        let done = DispatchSemaphore(value: 0)
+        let result = OutcomeBox()
+        submit(job, leaseOwner: leaseOwner, settlement, attempt: attempt) { outcome in
+            result.outcome = outcome
+            done.signal()
+        }
+        done.wait()
+        return result.outcome
+    }
+
+    /// Hands an answer to the committer and returns at once (blocking only while
+    /// `pendingLimit` answers already wait); `completion` is called on the committer's queue once
+    /// the answer is recorded (`.recorded`, `.notHeld`) or kept (`.storeUnwritable`).
+    ///
+    /// Group commit: the committer journals every answer waiting at that moment with one write
+    /// and one sync, then records them all in one database transaction. No answer is recorded in
+    /// the database before the sync of the journal write holding it has returned; until then its
+    /// row stays `running` (a crash then rescues it as a `possible duplicate`): at most
+    /// `2 × pendingLimit` answers are in that window at any moment.
+    public func submit(
+        _ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?,
+        completion: @escaping @Sendable (Outcome) -> Void
+    ) {
         let entry = JournaledAnswer(
             jobID: job.id, leaseOwner: leaseOwner, claimedAttempts: job.attempts,
             settlement: JournaledSettlement(settlement), attempt: attempt.map(JournaledAttempt.init))
-        let line = Array((try? JSONEncoder().encode(entry)) ?? Data())
+        let answer = PendingAnswer(
+            line: entry.jsonLine,
+            entry: SettlementEntry(
+                jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts),
+            completion: completion)
+        inbox.lock()
+        while pending.count >= pendingLimit { inbox.wait() }
+        pending.append(answer)
+        let startCommitter = !committerRunning
+        committerRunning = true
+        inbox.unlock()
+        if startCommitter { commitQueue.async { self.commitPending() } }
+    }
+
+    /// Returns once every answer given to `submit` so far is recorded or kept (its completion ran).
+    public func drain() {
+        inbox.lock()
+        while committerRunning { inbox.wait() }
+        inbox.unlock()
+    }
+
+    /// The committer: commits groups of pending answers until none is left.
+    private func commitPending() {
+        while true {
+            inbox.lock()
+            let group = pending
+            pending = []
+            if group.isEmpty { committerRunning = false }
+            inbox.broadcast()
+            inbox.unlock()
+            guard !group.isEmpty else { return }
+            let outcomes = commit(group)
+            groupsCommitted += 1
+            answersCommitted += group.count
+            largestGroup = max(largestGroup, group.count)
+            for (answer, outcome) in zip(group, outcomes) { answer.completion(outcome) }
+        }
+    }
+
+    /// Journals `group` (one write, one sync), then records it in one transaction.
+    private func commit(_ group: [PendingAnswer]) -> [Outcome] {
         condition.lock()
         defer { condition.unlock() }
-        let sequence = nextSequence
-        nextSequence += 1
-        unjournaled[sequence] = line
+        var sequences: [UInt64] = []
+        for answer in group {
+            unjournaled[nextSequence] = answer.line
+            sequences.append(nextSequence)
+            nextSequence += 1
+        }
         writeUnjournaled()
-        guard storedFailure == nil else { return .storeUnwritable }
+        let unwritable = Array(repeating: Outcome.storeUnwritable, count: group.count)
+        guard storedFailure == nil else { return unwritable }
         do {
-            let held = try applyRetrying(sequence: sequence) {
-                try self.store.settle(
-                    jobID: job.id, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: job.attempts)
-            }
-            return held ? .recorded : .notHeld
+            let held = try applyRetrying(sequences: sequences) { try self.store.settle(group.map(\.entry)) }
+            return held.map { $0 ? .recorded : .notHeld }
         } catch {
-            return .storeUnwritable
+            return unwritable
         }
     }
 
     /// Checkpoints the WAL and drops the journal entries that are durably applied; call at exit.
     public func finish() {
+        drain()
+        commitQueue.sync {
+            if groupsCommitted > 0 {
+                logger.info(
+                    "recorded \(answersCommitted) answer(s) in \(groupsCommitted) group commit(s), largest \(largestGroup)"
+                )
+            }
+        }
         maintenanceQueue.sync {
             condition.lock()
             finished = true
@@ -148,20 +236,22 @@ public final class AnswerRecorder: @unchecked Sendable {
     // MARK: - Writing with retries (called with `condition` locked)
 
     /// Runs `write` until it succeeds, waiting with backoff while the database cannot be
-    /// written; on success, `sequence` counts as applied. Throws `StoreUnwritable` once the
-    /// database has been unwritable for the limit (or was already given up on).
-    private func applyRetrying(sequence: UInt64, _ write: () throws -> Bool) throws -> Bool {
+    /// written; on success, every one of `sequences` counts as applied. Throws `StoreUnwritable`
+    /// once the database has been unwritable for the limit (or was already given up on).
+    private func applyRetrying(sequences: [UInt64], _ write: () throws -> [Bool]) throws -> [Bool] {
         var delay = 0.05
         var warned = false
         while true {
             if let storedFailure { throw storedFailure }
             condition.unlock()
-            let result: Result<Bool, any Error> = Result { try write() }
+            let result: Result<[Bool], any Error> = Result { try write() }
             condition.lock()
             switch result {
             case .success(let held):
                 unwritableSince = nil
-                if unjournaled.removeValue(forKey: sequence) == nil { appliedSinceCheckpoint.insert(sequence) }
+                for sequence in sequences where unjournaled.removeValue(forKey: sequence) == nil {
+                    appliedSinceCheckpoint.insert(sequence)
+                }
                 if warned { logger.notice("the queue database can be written again; answers kept are recorded") }
                 condition.unlock()
                 scheduleMaintenance()
@@ -193,16 +283,16 @@ public final class AnswerRecorder: @unchecked Sendable {
         }
     }
 
-    /// Appends the lines not yet in the journal; those that cannot be written stay in memory.
+    /// Appends the lines not yet in the journal with one write and one sync; when that fails,
+    /// they all stay in memory (and are written again on the next try).
     private func writeUnjournaled() {
         guard !unjournaled.isEmpty else { return }
         do {
             if journal == nil { try openJournal() }
-            for sequence in unjournaled.keys.sorted() {
-                guard let line = unjournaled[sequence] else { continue }
-                try journal?.append(line)
-                unjournaled[sequence] = nil
-                kept[sequence] = line
+            let sequences = unjournaled.keys.sorted()
+            try journal?.append(lines: sequences.map { unjournaled[$0]! })
+            for sequence in sequences {
+                kept[sequence] = unjournaled.removeValue(forKey: sequence)
                 linesInFile += 1
             }
         } catch {
@@ -287,4 +377,16 @@ public struct StoreUnwritable: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "the queue database could not be written for \(Int(seconds.rounded())) s: \(reason); \(answersKept) answer(s) are kept in \(journalPath) and will be applied at the next start"
     }
+}
+
+/// An answer handed to `AnswerRecorder.submit`, waiting for its group commit.
+private struct PendingAnswer {
+    var line: [UInt8]
+    var entry: SettlementEntry
+    var completion: @Sendable (AnswerRecorder.Outcome) -> Void
+}
+
+/// The outcome a blocking `record` waits for.
+private final class OutcomeBox: @unchecked Sendable {
+    var outcome = AnswerRecorder.Outcome.storeUnwritable
 }

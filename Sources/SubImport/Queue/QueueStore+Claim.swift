@@ -30,33 +30,42 @@ extension QueueStore {
         let time = now()
         return try write { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE job SET state = 'running', attempts = attempts + 1, lease_owner = ?,
-                        lease_expires_at = ?, updated_at = ?
-                    WHERE id IN (
-                        SELECT job.id FROM job JOIN batch ON batch.id = job.batch_id
-                        WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
-                          AND batch.state = 'ready' AND batch.account = ?\(filter.sql)
-                        ORDER BY job.run_at, job.id LIMIT ?)
-                    RETURNING id, batch_id, row, fields, secret, attempts, failures, ambiguous, note
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        UPDATE job SET state = 'running', attempts = attempts + 1, lease_owner = ?,
+                            lease_expires_at = ?, updated_at = ?
+                        WHERE id IN (
+                            SELECT job.id FROM job JOIN batch ON batch.id = job.batch_id
+                            WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
+                              AND batch.state = 'ready' AND batch.account = ?\(filter.sql)
+                            ORDER BY job.run_at, job.id LIMIT ?)
+                        RETURNING id, batch_id, row, fields, secret, attempts, failures, ambiguous, note
+                        """),
                 arguments: [owner.description, time + leaseSeconds, time, time, scope.account] + filter.arguments
                     + [limit])
             var claimed: [ClaimedJob] = []
+            var batches: [String: (row: Row?, columns: [String])] = [:]
             for row in rows {
                 let batchID: String = row["batch_id"]
-                let batch = try Row.fetchOne(
-                    db, sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?", arguments: [batchID])
-                try db.execute(
-                    sql: "UPDATE batch SET started_at = COALESCE(started_at, ?) WHERE id = ?",
-                    arguments: [time, batchID])
+                let batch: Row?
+                let columns: [String]
+                if let known = batches[batchID] {
+                    (batch, columns) = known
+                } else {
+                    batch = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?"),
+                        arguments: [batchID])
+                    columns = JSONText.stringArray(batch?["columns"] ?? "[]")
+                    batches[batchID] = (batch, columns)
+                    try db.cachedStatement(
+                        sql: "UPDATE batch SET started_at = ? WHERE id = ? AND started_at IS NULL"
+                    ).execute(arguments: [time, batchID])
+                }
                 claimed.append(
                     ClaimedJob(
                         id: row["id"], batchID: batchID, row: row["row"], provider: batch?["provider"] ?? "",
                         mode: batch?["mode"] ?? "create", account: batch?["account"] ?? "",
-                        fields: JSONText.namedValues(
-                            row["fields"], names: JSONText.stringArray(batch?["columns"] ?? "[]")),
+                        fields: JSONText.namedValues(row["fields"], names: columns),
                         secret: row["secret"],
                         attempts: row["attempts"], failures: row["failures"], ambiguous: row["ambiguous"],
                         note: row["note"]))
@@ -72,12 +81,12 @@ extension QueueStore {
         let time = now()
         return try read { db in
             try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM job JOIN batch ON batch.id = job.batch_id
-                        WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
-                          AND batch.state = 'ready' AND batch.account = ?\(filter.sql))
-                    """, arguments: [time, scope.account] + filter.arguments) ?? false
+                db.cachedStatement(
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM job JOIN batch ON batch.id = job.batch_id
+                            WHERE job.state IN ('queued', 'retrying') AND job.run_at <= ?
+                              AND batch.state = 'ready' AND batch.account = ?\(filter.sql))
+                        """), arguments: [time, scope.account] + filter.arguments) ?? false
         }
     }
 

@@ -46,6 +46,26 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// `value` as a JSON string literal in UTF-8 bytes, quotes included.
+    public static func quotedBytes(_ value: String) -> [UInt8] {
+        var out: [UInt8] = []
+        appendQuoted(value, to: &out)
+        return out
+    }
+
+    /// A compact JSON object of `members` (each value already JSON text), keys sorted.
+    public static func objectBytes(_ members: [(name: String, value: [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, member) in members.sorted(by: { $0.name < $1.name }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendQuoted(member.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out += member.value
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Encodes optional strings as a JSON array (`null` for nil), dropping trailing nils.
     public static func array(_ values: [String?]) -> String {
         var out: [UInt8] = []

@@ -5,9 +5,11 @@ import Logging
 /// A bounded pool of Dispatch workers that drains a `WorkScope` of the queue.
 ///
 /// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
-/// one job under a lease (so a lease never runs out while its row waits), sends it, asks the
+/// one job under a lease (so a lease never runs out while its row waits; the claims of workers
+/// let through at the same time are made by one statement, `ClaimCombiner`), sends it, asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
-/// (throttle, stop) and settles or reschedules the job in one transaction. `run` returns when every job of the scope is settled (unless
+/// (throttle, stop) and hands the settlement to the `AnswerRecorder` (group commit; `run` returns
+/// only once every answer is recorded or kept). `run` returns when every job of the scope is settled (unless
 /// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
 /// or after `requestStop`.
 public final class WorkerPool: @unchecked Sendable {
@@ -17,7 +19,9 @@ public final class WorkerPool: @unchecked Sendable {
     public let gate: AccountGate
     let client: any ProviderClient
     let policy: SettlementPolicy
-    let identity = WorkerIdentity()
+    let identity: WorkerIdentity
+    /// Claims for every worker whose request the limiter let leave, one statement for all.
+    private let claimer: ClaimCombiner
     let logger: Logger
     /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
     let recorder: AnswerRecorder
@@ -32,6 +36,11 @@ public final class WorkerPool: @unchecked Sendable {
         store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
         gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
+        let identity = WorkerIdentity()
+        self.identity = identity
+        claimer = ClaimCombiner { limit in
+            try store.claim(scope: scope, owner: identity, limit: limit, leaseSeconds: options.leaseSeconds)
+        }
         self.store = store
         self.recorder = recorder ?? AnswerRecorder(store: store, logger: logger)
         self.scope = scope
@@ -54,6 +63,7 @@ public final class WorkerPool: @unchecked Sendable {
             DispatchQueue(label: "subimport.worker.\(index)").async(group: group) { self.workerLoop(index: index) }
         }
         group.wait()
+        recorder.drain()
         wakeup.lock()
         defer { wakeup.unlock() }
         return WorkResult(fatalStop: gate.stopReason, interrupted: stopRequested, requests: requestCount)
@@ -90,26 +100,27 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(index: Int) {
+        // After a successful claim, the next row is likely runnable too: skip the look first.
+        var expectWork = false
         while !shouldStop {
             wakeup.lock()
             let wakeupsSeen = wakeups
             wakeup.unlock()
             do {
-                if try store.hasRunnableJob(scope: scope) {
+                if try expectWork || store.hasRunnableJob(scope: scope) {
                     // Claim only once the request may leave: a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    if let job = try store.claim(
-                        scope: scope, owner: identity, limit: 1, leaseSeconds: options.leaseSeconds
-                    )
-                    .first {
+                    if let job = try claimer.claimOne() {
+                        expectWork = true
                         process(job)
                         continue
                     }
                     gate.limiter.refund()
                 }
+                expectWork = false
                 rescueIfDue(force: false)
                 let outlook = try store.outlook(scope: scope)
                 if outlook.unsettled == 0 && !options.continuous { return }
@@ -192,22 +203,26 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Hands the answer to the recorder (group commit) and returns: the worker goes on with its
+    /// next row while the answer is journaled and recorded; `run` waits for them all.
     private func settle(_ job: ClaimedJob, _ settlement: Settlement, attempt: AttemptRecord?) {
-        switch recorder.record(job, leaseOwner: identity.description, settlement, attempt: attempt) {
-        case .recorded:
-            if case .settle(let state, _, _, _, _, _) = settlement {
-                EngineMetrics.settled(provider: job.provider, status: state)
+        recorder.submit(job, leaseOwner: identity.description, settlement, attempt: attempt) { outcome in
+            switch outcome {
+            case .recorded:
+                if case .settle(let state, _, _, _, _, _) = settlement {
+                    EngineMetrics.settled(provider: job.provider, status: state)
+                }
+            case .notHeld:
+                self.logger.warning(
+                    "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
+                    metadata: .row(job))
+            case .storeUnwritable:
+                // The answer is kept in the journal; the next start applies it.
+                self.requestStop()
             }
-        case .notHeld:
-            logger.warning(
-                "row \(job.row) of batch \(job.batchID) was rescued by another process meanwhile",
-                metadata: .row(job))
-        case .storeUnwritable:
-            // The answer is kept in the journal; the next start applies it.
-            requestStop()
+            self.wakeup.lock()
+            self.wakeup.broadcast()
+            self.wakeup.unlock()
         }
-        wakeup.lock()
-        wakeup.broadcast()
-        wakeup.unlock()
     }
 }
