@@ -35,6 +35,12 @@ final class AtomicFileWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
+    /// Appends `bytes` (UTF-8), like `write(_:)`.
+    func write(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
     private func flush() throws {
         var offset = 0
         while offset < buffer.count {

@@ -88,21 +88,35 @@ public struct ReportWriter: Sendable {
         try csv.write(Self.csvColumns.joined(separator: ",") + "\r\n")
         try json.write(
             "{\n  \"summary\": \(summaryJSON(batch: batch, counts: counts, traffic: traffic)),\n  \"rows\": [")
+        // Each row is built as bytes in two reused buffers: no string per cell.
+        let keys = Self.csvColumns.map { JSONText.quotedBytes($0) + Array(": ".utf8) }
+        let numeric = Set(["row", "attempts"])
+        var line: [UInt8] = []
+        var object: [UInt8] = []
         var first = true
         try store.forEachJob(batchID: batch.id) { job in
-            let cells = Self.cells(of: job)
-            try csv.write(cells.map { SpreadsheetCell.csv($0 ?? "") }.joined(separator: ",") + "\r\n")
-            var pairs: [String] = []
-            for (name, value) in zip(Self.csvColumns, cells) {
-                let literal: String
-                if name == "row" || name == "attempts" {
-                    literal = value ?? "0"
-                } else {
-                    literal = value.map(JSONText.quote) ?? "null"
+            line.removeAll(keepingCapacity: true)
+            object.removeAll(keepingCapacity: true)
+            object.append(contentsOf: (first ? "\n    {" : ",\n    {").utf8)
+            for (index, value) in Self.cells(of: job).enumerated() {
+                if index > 0 {
+                    line.append(UInt8(ascii: ","))
+                    object.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
                 }
-                pairs.append("\(JSONText.quote(name)): \(literal)")
+                SpreadsheetCell.appendCSV(value ?? "", to: &line)
+                object.append(contentsOf: keys[index])
+                if numeric.contains(Self.csvColumns[index]) {
+                    object.append(contentsOf: (value ?? "0").utf8)
+                } else if let value {
+                    JSONText.appendQuoted(value, to: &object)
+                } else {
+                    object.append(contentsOf: "null".utf8)
+                }
             }
-            try json.write((first ? "\n    {" : ",\n    {") + pairs.joined(separator: ", ") + "}")
+            line.append(contentsOf: [0x0D, 0x0A])
+            object.append(UInt8(ascii: "}"))
+            try csv.write(bytes: line)
+            try json.write(bytes: object)
             first = false
         }
         try json.write("\n  ]\n}\n")
