@@ -45,6 +45,15 @@ import Testing
         #expect(try store.batchesAwaitingReport(account: "a").isEmpty, "every written report is recorded")
     }
 
+    @Test func cellsAppendedAsBytesReadAsTheTextCells() {
+        for value in ["plain", "", "a,b", "say \"hi\"", "=SUM(A1)", "+33 6", "-1", "@x", "\tx", "l1\nl2", "é, ü", "東京"]
+        {
+            var bytes: [UInt8] = []
+            SpreadsheetCell.appendCSV(value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == SpreadsheetCell.csv(value), "\(value)")
+        }
+    }
+
     @Test func reportHoldsEveryRowOnceIsPrivateAndDefusesFormulas() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let csv = """
