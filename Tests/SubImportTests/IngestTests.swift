@@ -176,4 +176,65 @@ import Testing
         #expect(rows == 4)
         #expect(summary.batch.state == .ready)
     }
+
+    @Test func appendingToABatchThatIsGoneIsRefusedAndWritesNothing() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        #expect(throws: SubImportError.self) {
+            try store.appendJobs(batchID: "0123456789ab", [NewJob(row: 1, line: 2, state: .queued, fields: "[]")])
+        }
+        let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(jobs == 0)
+    }
+
+    @Test func theWriterConnectionIsBackToItsSettingsAfterRowsAreAppended() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let summary = try ingestor(store).ingest(path: directory.write("fk.csv", Fixtures.validRows(3)))
+        #expect(summary.rows == 3)
+        let enforced = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(enforced == 1)
+        let checkpointPages = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(checkpointPages == 1000)
+        // Deleting the batch takes its jobs with it (ON DELETE CASCADE needs foreign keys on).
+        try store.write { db in try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [summary.batch.id]) }
+        let jobs = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(jobs == 0)
+    }
+
+    @Test func everyRowIsStoredWithItsOwnValuesWhateverItsPlaceInAMultiRowInsert() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        var ingestor = ingestor(store)
+        // Chunks of 70 rows: two 32-row statements then 6 rows one by one, three times over.
+        ingestor.chunkSize = 70
+        let count = 2 * QueueStore.rowsPerInsert + 6 + 140
+        let summary = try ingestor.ingest(path: directory.write("many.csv", Fixtures.validRows(count)))
+        #expect(summary.rows == count)
+        var stored: [(row: Int, line: Int, name: String?)] = []
+        try store.forEachJob(batchID: summary.batch.id) { stored.append(($0.row, $0.line, $0.fields["first_name"])) }
+        #expect(stored.map(\.row) == Array(1...count))
+        #expect(stored.map(\.line) == Array(2...(count + 1)))
+        #expect(stored.map(\.name) == (1...count).map { "Person\($0)" })
+    }
+
+    @Test func aChunkThatFailsMidwayLeavesNoneOfItsRowsAndTheQueueWritable() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let identity = BatchIdentity(sha256: "c0ffee", provider: "octopush", mode: "create", account: "octopush@test")
+        guard
+            case .started(let id) = try store.beginIngest(
+                identity: identity, fileName: "c.csv", filePath: "/c.csv", owner: WorkerIdentity())
+        else {
+            Issue.record("a new identity must start an ingest")
+            return
+        }
+        func job(_ row: Int) -> NewJob { NewJob(row: row, line: row + 1, state: .queued, fields: "[\"\(row)\"]") }
+        try store.appendJobs(batchID: id, [job(1)])
+        // Row 1 again amid rows 2...40: the first 32-row statement hits the stored row 1 midway.
+        #expect(throws: (any Error).self) {
+            try store.appendJobs(batchID: id, (2...20).map(job) + [job(1)] + (21...40).map(job))
+        }
+        let afterFailure = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(afterFailure == 1)
+        try store.appendJobs(batchID: id, [job(2)])
+        let afterRetry = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
+        #expect(afterRetry == 2)
+    }
 }

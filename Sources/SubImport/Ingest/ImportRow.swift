@@ -20,11 +20,12 @@ public struct ImportRow: Sendable, Equatable {
     /// The value of `column`, or nil when the cell is empty or the column absent.
     public subscript(_ column: String) -> String? {
         // Column names mostly differ in length: comparing lengths first skips most string compares.
+        // The names are read in place (no retain and release of each one per lookup).
         let length = column.utf8.count
-        for (index, name) in names.enumerated() where name.utf8.count == length && name == column {
-            return cells[index]
+        let found = names.withUnsafeBufferPointer { names in
+            names.indices.first { names[$0].utf8.count == length && names[$0] == column }
         }
-        return nil
+        return found.map { cells[$0] } ?? nil
     }
 }
 
