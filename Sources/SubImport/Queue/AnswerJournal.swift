@@ -105,7 +105,21 @@ final class AnswerJournal {
         self.directory = directory
         path = (directory as NSString).appendingPathComponent(Self.fileName)
         descriptor = try Self.openForAppend(path)
+        Self.reserveSpace(descriptor)
         Self.syncDirectory(directory)
+    }
+
+    /// Disk blocks kept allocated past the journal's end, so that answers can still be appended
+    /// when the file system fills up (the queue database then cannot grow, and the journal is
+    /// the only place left for them): room for about a thousand answers.
+    static let reservedBytes = 512 * 1024
+
+    /// Allocates `reservedBytes` after the end of the file without changing its size
+    /// (`fallocate` with `FALLOC_FL_KEEP_SIZE`). Best effort: a file system without it, or one
+    /// already full, leaves appends to allocate as they go.
+    private static func reserveSpace(_ descriptor: Int32) {
+        let keepSize: Int32 = 0x01  // FALLOC_FL_KEEP_SIZE, <linux/falloc.h>
+        _ = linuxFallocate(descriptor, keepSize, 0, reservedBytes)
     }
 
     deinit { close(descriptor) }
@@ -130,6 +144,8 @@ final class AnswerJournal {
             guard ftruncate(descriptor, 0) == 0, fsync(descriptor) == 0 else {
                 throw Self.failure("cannot truncate", path)
             }
+            // Truncating freed the reserved blocks: take them again at once.
+            Self.reserveSpace(descriptor)
             return
         }
         let temporary = path + ".new"
@@ -149,6 +165,7 @@ final class AnswerJournal {
         close(descriptor)
         descriptor = fresh
         _ = fcntl(descriptor, F_SETFL, O_APPEND)
+        Self.reserveSpace(descriptor)
     }
 
     /// The answers in the journal of `directory`, oldest first (none when there is no journal).
@@ -218,3 +235,7 @@ final class AnswerJournal {
         .io("\(what) the answer journal \(path): \(String(cString: strerror(errno)))")
     }
 }
+
+/// Linux's `fallocate(2)`, which Swift's Glibc module does not export (it is a GNU extension).
+@_silgen_name("fallocate")
+private func linuxFallocate(_ descriptor: Int32, _ mode: Int32, _ offset: Int, _ length: Int) -> Int32

@@ -219,7 +219,7 @@ public final class AnswerRecorder: @unchecked Sendable {
         drain()
         commitQueue.sync {
             if groupsCommitted > 0 {
-                logger.info(
+                logger.debug(
                     "recorded \(answersCommitted) answer(s) in \(groupsCommitted) group commit(s), largest \(largestGroup)"
                 )
             }
