@@ -54,6 +54,38 @@ def wait_line(stream_path, pattern, deadline):
     raise SystemExit(f"timed out waiting for {pattern!r} in {stream_path}")
 
 
+def start_sandbox(binary, work, processes):
+    """Starts `subimport sandbox --quota 0` on a free loopback port (added to processes); its URL."""
+    sandbox_log = os.path.join(work, "sandbox.log")
+    with open(sandbox_log, "w") as log:
+        sandbox = subprocess.Popen([binary, "sandbox", "--port", "0", "--quota", "0"], stdout=log, stderr=log)
+    processes.append(sandbox)
+    return wait_line(sandbox_log, r"http://127\.0\.0\.1:\d+", time.time() + 30).group(0)
+
+
+def start_watch(binary, work, inbox, state, url, processes):
+    """Starts `subimport watch` on inbox at --rate 0 (added to processes) and waits until it watches."""
+    watch_log = os.path.join(work, "watch.log")
+    with open(watch_log, "w") as log:
+        watch = subprocess.Popen(
+            [binary, "watch", "--inbox", inbox, "--state", state, "--reports", os.path.join(work, "reports"),
+             "--base-url", url, "--rate", "0"], stdout=log, stderr=log, env=ENV)
+    processes.append(watch)
+    wait_line(watch_log, r"watching ", time.time() + 30)
+    return watch
+
+
+def stop_all(processes):
+    """Terminates the child processes still running (killed after 15 s)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -65,21 +97,11 @@ def main():
     work = tempfile.mkdtemp(prefix="subimport-bench-watch-")
     processes = []
     try:
-        sandbox_log = os.path.join(work, "sandbox.log")
-        with open(sandbox_log, "w") as log:
-            sandbox = subprocess.Popen([binary, "sandbox", "--port", "0", "--quota", "0"], stdout=log, stderr=log)
-        processes.append(sandbox)
-        url = wait_line(sandbox_log, r"http://127\.0\.0\.1:\d+", time.time() + 30).group(0)
+        url = start_sandbox(binary, work, processes)
 
         inbox, state = os.path.join(work, "inbox"), os.path.join(work, "state")
         os.makedirs(inbox)
-        watch_log = os.path.join(work, "watch.log")
-        with open(watch_log, "w") as log:
-            watch = subprocess.Popen(
-                [binary, "watch", "--inbox", inbox, "--state", state, "--reports", os.path.join(work, "reports"),
-                 "--base-url", url, "--rate", "0"], stdout=log, stderr=log, env=ENV)
-        processes.append(watch)
-        wait_line(watch_log, r"watching ", time.time() + 30)
+        watch = start_watch(binary, work, inbox, state, url, processes)
         database = os.path.join(state, "queue.sqlite")
 
         renamed, closed = [], []
@@ -125,13 +147,7 @@ def main():
         print(f"ratio (reference / watch rename median): "
               f"{statistics.median(reference) / statistics.median(renamed):.1f}x")
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_all(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 

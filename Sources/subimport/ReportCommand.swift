@@ -35,9 +35,19 @@ struct ReportCommand: ParsableCommand {
                 print(([ReportWriter.csvColumns] + rows).map(ReportWriter.csvLine).joined(separator: "\r\n"))
             }
         } else {
-            FileHandle.standardOutput.write(try Data(contentsOf: URL(fileURLWithPath: report.csvPath)))
+            try copyToStandardOutput(report.csvPath)
         }
         printError("report: \(report.csvPath) and \(report.jsonPath)")
+    }
+
+    /// Copies the file at `path` to standard output 1 MiB at a time (a million-row report is
+    /// never held in memory).
+    private func copyToStandardOutput(_ path: String) throws {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? input.close() }
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            FileHandle.standardOutput.write(chunk)
+        }
     }
 }
 

@@ -5,6 +5,8 @@ import SubImport
 import SubImportSandbox
 
 /// A ready-to-use engine for one command: the session, and the in-process sandbox when `--sandbox`.
+/// The runtime owns its account gates (a registry of its own, never shared with another runtime
+/// of the process): its `--rate`/`--burst` pace its account, and its stop wakes only its waits.
 final class Runtime: @unchecked Sendable {
     let session: ImportSession
     let sandbox: SandboxServer?
@@ -63,7 +65,7 @@ final class Runtime: @unchecked Sendable {
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
-            storeOptions: common.paths.storeOptions, logger: logger)
+            storeOptions: common.paths.storeOptions, gates: AccountGates(), logger: logger)
         if command != nil { try session.prepareForSending() }
         return Runtime(
             session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,

@@ -27,14 +27,24 @@ enum CLI {
         let outPath: String
         let errPath: String
 
-        init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+        /// Starts `subimport arguments…`, or `wrapper… subimport arguments…` (a program that runs
+        /// it, such as `/usr/bin/time`).
+        init(
+            _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+            wrapper: [String] = []
+        ) throws {
             let base = NSTemporaryDirectory() + "subimport-cli-\(UUID().uuidString)"
             outPath = base + ".out"
             errPath = base + ".err"
             _ = FileManager.default.createFile(atPath: outPath, contents: nil)
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.executableURL = CLI.executable
-            process.arguments = arguments
+            if let program = wrapper.first {
+                process.executableURL = URL(fileURLWithPath: program)
+                process.arguments = Array(wrapper.dropFirst()) + [CLI.executable.path] + arguments
+            } else {
+                process.executableURL = CLI.executable
+                process.arguments = arguments
+            }
             var env = ProcessInfo.processInfo.environment
             for key in ["OCTOPUSH_API_LOGIN", "OCTOPUSH_API_KEY", "SMSPARTNER_API_KEY"] { env[key] = nil }
             for (key, value) in environment { env[key] = value }

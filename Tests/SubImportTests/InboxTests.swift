@@ -57,6 +57,18 @@ import Testing
         #expect(!OpenWriterCheck.hasWriter(signature))
     }
 
+    @Test func oneLookAtTheWritersFindsExactlyTheFilesHeldOpenForWriting() throws {
+        let paths = (0..<5).map { directory.write("burst\($0).csv", "first_name\n") }
+        let signatures = try paths.map { try #require(FileSignature.of($0)) }
+        #expect(OpenWriterCheck.withWriters(signatures).isEmpty)
+        let writer = try #require(FileHandle(forWritingAtPath: paths[3]))
+        let reader = try #require(FileHandle(forReadingAtPath: paths[1]))
+        #expect(OpenWriterCheck.withWriters(signatures) == [signatures[3]])
+        try writer.close()
+        try reader.close()
+        #expect(OpenWriterCheck.withWriters(signatures).isEmpty)
+    }
+
     @Test func inotifyReportsCloseAfterWriteAndRenameIn() throws {
         let inbox = directory.file("inbox")
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)

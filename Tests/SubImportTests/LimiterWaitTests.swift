@@ -22,7 +22,7 @@ import Testing
             provider: account.provider, client: client, gate: gate, options: options, logger: logger)
     }
 
-    /// A gate of its own, not shared with the process-wide table.
+    /// A gate of its own, not shared with the harness's sessions.
     func freshGate(_ harness: EngineHarness) -> AccountGate {
         AccountGate(account: harness.session.account.key, limiter: TokenBucket(rate: 0, burst: 1))
     }

@@ -22,6 +22,38 @@ import Testing
         #expect(try store.batchesAwaitingReport(account: "a").isEmpty)
     }
 
+    /// Many reports written together: every one is written and recorded, and one that cannot be
+    /// written (an unknown batch) fails alone.
+    @Test func reportsWrittenTogetherAreEachWrittenAndRecorded() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        let ingestor = Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
+        let settled = try (0..<20).map { index in
+            try ingestor.ingest(
+                path: directory.write("bad\(index).csv", "first_name,last_name,password\nA\(index),B,c\n")
+            )
+            .batch.id
+        }
+        let writer = ReportWriter(store: store, directory: directory.file("reports"))
+        let results = writer.write(batchIDs: settled + ["nosuchbatch"], parallel: 4)
+        #expect(results.count == 21)
+        for (batchID, result) in zip(settled, results) {
+            let report = try result.get()
+            #expect(report.csvPath.hasSuffix(".\(batchID).csv") && report.counts["invalid"] == 1)
+            #expect(FileManager.default.fileExists(atPath: report.jsonPath))
+        }
+        #expect(throws: SubImportError.self) { try results[20].get() }
+        #expect(try store.batchesAwaitingReport(account: "a").isEmpty, "every written report is recorded")
+    }
+
+    @Test func cellsAppendedAsBytesReadAsTheTextCells() {
+        for value in ["plain", "", "a,b", "say \"hi\"", "=SUM(A1)", "+33 6", "-1", "@x", "\tx", "l1\nl2", "é, ü", "東京"]
+        {
+            var bytes: [UInt8] = []
+            SpreadsheetCell.appendCSV(value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == SpreadsheetCell.csv(value), "\(value)")
+        }
+    }
+
     @Test func reportHoldsEveryRowOnceIsPrivateAndDefusesFormulas() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let csv = """

@@ -13,12 +13,12 @@ import Testing
         configuration.seed = 5
         var options = EngineHarness.fastOptions
         options.concurrency = 2
-        // A distinct master login makes a fresh account key, so the process-wide gate is new.
+        // Both sessions belong to the harness (one runtime): they share its gates.
         let login = "gate-\(UUID().uuidString.prefix(8))@example.com"
         let credentials = ProviderCredentials(login: login, key: "k")
         let harness = try await EngineHarness(configuration, options: options, credentials: credentials)
         let other = try harness.makeSession(mode: .create, options: options, credentials: credentials)
-        #expect(harness.session.gate === other.gate, "one gate per account in a process")
+        #expect(harness.session.gate === other.gate, "one gate per account in a runtime")
         #expect(harness.session.gate.limiter === other.gate.limiter)
 
         let first = try harness.session.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(12)))

@@ -59,7 +59,6 @@ public final class InboxService: @unchecked Sendable {
         let deadline = (stopAskedAt ?? TokenBucket.monotonic()) + configuration.shutdownTimeout
         condition.unlock()
         session.requestStop()
-        session.gate.limiter.cancel()
         let clean = waitForThreads(["inbox", "worker", "reports"], until: deadline)
         if clean {
             reportSettledBatches()
@@ -176,18 +175,23 @@ public final class InboxService: @unchecked Sendable {
                     if observe(name, in: &settling) { take(name) }
                 }
             }
-            // Closed or renamed in: complete unless another writer still holds it open.
+            // Closed or renamed in: complete unless another writer still holds it open (one look
+            // at the writers for every file of the round).
+            var regular: [(name: String, signature: FileSignature)] = []
             for name in eventNames where !isStopping {
                 settling.forget(name)
                 switch FileSignature.entry(at: inboxPath(name)) {
                 case .missing: continue
                 case .special: take(name)
-                case .regular(let signature):
-                    if OpenWriterCheck.hasWriter(signature) {
-                        _ = settling.observe(name, signature, at: TokenBucket.monotonic())
-                    } else {
-                        take(name)
-                    }
+                case .regular(let signature): regular.append((name, signature))
+                }
+            }
+            let held = OpenWriterCheck.withWriters(regular.map(\.signature))
+            for (name, signature) in regular where !isStopping {
+                if held.contains(signature) {
+                    _ = settling.observe(name, signature, at: TokenBucket.monotonic())
+                } else {
+                    take(name)
                 }
             }
             for name in settling.tracked.sorted() where !isStopping {
@@ -346,14 +350,15 @@ public final class InboxService: @unchecked Sendable {
             return
         }
         let now = TokenBucket.monotonic()
-        for batchID in batchIDs where (reportRetryAt[batchID] ?? 0) <= now {
-            do {
-                guard let report = try session.writeReports(batchIDs: [batchID]).first else { continue }
+        let due = batchIDs.filter { (reportRetryAt[$0] ?? 0) <= now }
+        for (batchID, result) in zip(due, session.writeEachReport(batchIDs: due)) {
+            switch result {
+            case .success(let report):
                 reportRetryAt[batchID] = nil
                 logger.info(
                     "batch \(batchID) settled: \(ReportWriter.countsText(report.counts)) → \(report.csvPath)",
                     metadata: ["batch": "\(batchID)"])
-            } catch {
+            case .failure(let error):
                 reportRetryAt[batchID] = now + configuration.reportRetryInterval
                 logger.error(
                     "cannot write the report of batch \(batchID): \(error); tried again in \(configuration.reportRetryInterval) s",

@@ -14,30 +14,47 @@
 public enum OpenWriterCheck {
     /// Whether a visible process has the file `signature` names open with write access.
     public static func hasWriter(_ signature: FileSignature) -> Bool {
-        guard let processes = opendir("/proc") else { return false }
-        defer { closedir(processes) }
-        while let entry = readdir(processes) {
-            let pid = name(of: entry)
-            guard !pid.isEmpty, pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { continue }
-            if processHasWriter(pid: pid, signature) { return true }
-        }
-        return false
+        !withWriters([signature]).isEmpty
     }
 
-    private static func processHasWriter(pid: String, _ signature: FileSignature) -> Bool {
+    /// Those of `signatures` that a visible process has open with write access, found in one
+    /// pass over `/proc` whatever their number (a burst of files costs one scan, not one each).
+    public static func withWriters(_ signatures: [FileSignature]) -> [FileSignature] {
+        guard !signatures.isEmpty, let processes = opendir("/proc") else { return [] }
+        defer { closedir(processes) }
+        var wanted: [FileKey: [FileSignature]] = [:]
+        for signature in signatures { wanted[FileKey(signature), default: []].append(signature) }
+        var found: Set<FileKey> = []
+        while found.count < wanted.count, let entry = readdir(processes) {
+            let pid = name(of: entry)
+            guard !pid.isEmpty, pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { continue }
+            collectWriters(pid: pid, wanted: wanted, into: &found)
+        }
+        return signatures.filter { found.contains(FileKey($0)) }
+    }
+
+    /// A file's identity: its device and inode.
+    private struct FileKey: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        init(_ signature: FileSignature) { (device, inode) = (signature.device, signature.inode) }
+        init(device: UInt64, inode: UInt64) { (self.device, self.inode) = (device, inode) }
+    }
+
+    private static func collectWriters(pid: String, wanted: [FileKey: [FileSignature]], into found: inout Set<FileKey>)
+    {
         let folder = "/proc/\(pid)/fd"
-        guard let descriptors = opendir(folder) else { return false }
+        guard let descriptors = opendir(folder) else { return }
         defer { closedir(descriptors) }
         while let entry = readdir(descriptors) {
             let fd = name(of: entry)
             guard !fd.hasPrefix(".") else { continue }
             var info = stat()
-            guard stat(folder + "/" + fd, &info) == 0, UInt64(info.st_dev) == signature.device,
-                UInt64(info.st_ino) == signature.inode
-            else { continue }
-            if opensForWriting(fdinfo: "/proc/\(pid)/fdinfo/\(fd)") { return true }
+            guard stat(folder + "/" + fd, &info) == 0 else { continue }
+            let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            guard wanted[key] != nil, !found.contains(key) else { continue }
+            if opensForWriting(fdinfo: "/proc/\(pid)/fdinfo/\(fd)") { found.insert(key) }
         }
-        return false
     }
 
     /// Reads the `flags:` line (octal) of an fdinfo file and checks its access mode.

@@ -57,6 +57,7 @@ public struct ColumnSchema: Sendable {
     /// Reduces a header cell to its comparable form: `First-Name ` → `first_name`,
     /// `Nom de l’entreprise` → `nom_de_l_entreprise`.
     public static func normalize(_ header: String) -> String {
+        if header.utf8.allSatisfy({ $0 < 0x80 }) { return normalizeASCII(header) }
         let folded = header.trimmingCharacters(in: .whitespacesAndNewlines)
             .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var out = ""
@@ -65,6 +66,26 @@ public struct ColumnSchema: Sendable {
         }
         while out.contains("__") { out = out.replacingOccurrences(of: "__", with: "_") }
         return out
+    }
+
+    /// `normalize` of an ASCII header without Foundation (the common case, read for every
+    /// column and alias of every file): trimmed, lowercased, ` `/`-`/`.` read as `_`, runs of
+    /// `_` collapsed; the same result as the folding path gives for ASCII.
+    private static func normalizeASCII(_ header: String) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        let bytes = Array(header.utf8)
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        var out: [UInt8] = []
+        out.reserveCapacity(last - first + 1)
+        for byte in bytes[first...last] {
+            var mapped = byte
+            if byte == 0x20 || byte == 0x2D || byte == 0x2E { mapped = 0x5F }
+            if (0x41...0x5A).contains(byte) { mapped = byte + 0x20 }
+            if mapped == 0x5F, out.last == 0x5F { continue }
+            out.append(mapped)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Maps a header row onto the columns. Throws `unreadableFile` naming the missing required

@@ -71,12 +71,19 @@ public struct ProviderConnection: Sendable {
     public var transport: HTTPTransport
     /// The account's shared rate limiter (the worker already waited on it for the first request).
     public var limiter: TokenBucket
+    /// True once the run this connection belongs to stops: a lookup waiting on the limiter then
+    /// gives up (the run wakes the limiter's waiters when it stops).
+    public var shouldStop: @Sendable () -> Bool
 
-    public init(baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport, limiter: TokenBucket) {
+    public init(
+        baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport, limiter: TokenBucket,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.baseURL = baseURL
         self.credentials = credentials
         self.transport = transport
         self.limiter = limiter
+        self.shouldStop = shouldStop
     }
 
     /// `baseURL` followed by `path` (which starts with `/`).

@@ -65,7 +65,7 @@ struct SMSPartnerClient: ProviderClient {
     private func reconcile(email: String, conflict: ProviderAnswer) -> ProviderAnswer {
         var listed = 0
         for page in 1...max(1, maxListPages) {
-            guard connection.limiter.acquire() else {
+            guard connection.limiter.acquire(unless: connection.shouldStop) else {
                 return .transport(requestSent: false, message: "stopped before the lookup of an existing account")
             }
             var components = URLComponents(string: connection.url("/v1/subaccount/list"))

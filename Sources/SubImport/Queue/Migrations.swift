@@ -81,6 +81,37 @@ enum QueueMigrations {
             // `pruned`, so importing its content again is recognised instead of re-sent.
             try db.execute(sql: "ALTER TABLE batch ADD COLUMN pruned_at REAL")
         }
+        migrator.registerMigration("v4: batch_count, row counts by state kept by triggers") { db in
+            // Rows of each batch by job state, so that `status` and reports never count a batch's
+            // rows one by one. Inserts are not counted row by row (ingest must stay one b-tree per
+            // row): `finishIngest` counts the batch once; from then on every state change is
+            // counted by the trigger, whoever makes it; a batch's counts go with its rows (deleted
+            // or pruned batch).
+            try db.execute(
+                sql: """
+                    CREATE TABLE batch_count (
+                        seq INTEGER NOT NULL,               -- batch.seq (job.id >> 32)
+                        state TEXT NOT NULL,                -- a job state
+                        n INTEGER NOT NULL,
+                        PRIMARY KEY (seq, state)
+                    ) WITHOUT ROWID;
+                    INSERT INTO batch_count (seq, state, n)
+                        SELECT id >> 32, state, COUNT(*) FROM job GROUP BY id >> 32, state;
+                    CREATE TRIGGER job_state_counted AFTER UPDATE OF state ON job
+                    WHEN OLD.state IS NOT NEW.state BEGIN
+                        UPDATE batch_count SET n = n - 1 WHERE seq = OLD.id >> 32 AND state = OLD.state;
+                        INSERT INTO batch_count (seq, state, n) VALUES (NEW.id >> 32, NEW.state, 1)
+                            ON CONFLICT (seq, state) DO UPDATE SET n = n + 1;
+                    END;
+                    CREATE TRIGGER batch_counts_dropped AFTER DELETE ON batch BEGIN
+                        DELETE FROM batch_count WHERE seq = OLD.seq;
+                    END;
+                    CREATE TRIGGER batch_counts_pruned AFTER UPDATE OF state ON batch
+                    WHEN NEW.state = 'pruned' BEGIN
+                        DELETE FROM batch_count WHERE seq = NEW.seq;
+                    END;
+                    """)
+        }
         return migrator
     }
 }

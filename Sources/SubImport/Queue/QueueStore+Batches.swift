@@ -86,6 +86,7 @@ extension QueueStore {
             }
             let stale = try JobIDs.range(db, batchID: id)
             try db.execute(sql: "DELETE FROM job WHERE id BETWEEN ? AND ?", arguments: [stale.low, stale.high])
+            try db.execute(sql: "DELETE FROM batch_count WHERE seq = ?", arguments: [stale.low >> 32])
             try db.execute(
                 sql: """
                     INSERT INTO batch (id, seq, identity, file_name, file_path, sha256, provider, mode, account,
@@ -218,6 +219,7 @@ extension QueueStore {
                     toSend == 0 ? "settled" : "ready", totalRows, toSend, encoding, notes,
                     JSONText.array(columns.map { Optional($0) }), toSend, now(), batchID,
                 ])
+            try BatchCounts.recount(db, batchID: batchID)
         }
     }
 

@@ -14,36 +14,28 @@ public struct BatchTraffic: Sendable {
 }
 
 extension QueueStore {
-    /// Row counts of a batch by report status (`pending` for every unsettled state).
+    /// Row counts of a batch by report status (`pending` for every unsettled state), from the
+    /// kept counts: constant time whatever the batch's size (`BatchCounts`).
     public func statusCounts(batchID: String) throws -> [String: Int] {
         try read { db in
             var counts: [String: Int] = [:]
-            let ids = try JobIDs.range(db, batchID: batchID)
-            for row in try Row.fetchAll(
-                db, sql: "SELECT state, COUNT(*) AS n FROM job WHERE id BETWEEN ? AND ? GROUP BY state",
-                arguments: [ids.low, ids.high])
-            {
-                let status = (JobState(rawValue: row["state"]) ?? .queued).reportStatus
-                counts[status, default: 0] += row["n"] as Int
+            for (state, n) in try BatchCounts.byState(db, batchID: batchID) {
+                counts[state.reportStatus, default: 0] += n
             }
             return counts
         }
     }
 
-    /// Jobs still unsettled in a batch, by state (queued, running, retrying), and the next retry time.
+    /// Jobs still unsettled in a batch, by state (queued, running, retrying), and the next retry
+    /// time. The counts are kept ones; the next retry time is looked up only when rows are retrying.
     public func pendingDetail(batchID: String) throws -> (byState: [String: Int], nextRetryAt: Timestamp?) {
         try read { db in
             var byState: [String: Int] = [:]
-            let ids = try JobIDs.range(db, batchID: batchID)
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT state, COUNT(*) AS n FROM job
-                    WHERE id BETWEEN ? AND ? AND state IN \(JobState.unsettledSQL) GROUP BY state
-                    """, arguments: [ids.low, ids.high])
-            {
-                byState[row["state"]] = row["n"]
+            for (state, n) in try BatchCounts.byState(db, batchID: batchID) where !state.isSettled {
+                byState[state.rawValue] = n
             }
+            guard (byState[JobState.retrying.rawValue] ?? 0) > 0 else { return (byState, nil) }
+            let ids = try JobIDs.range(db, batchID: batchID)
             let next = try Double.fetchOne(
                 db, sql: "SELECT MIN(run_at) FROM job WHERE id BETWEEN ? AND ? AND state = 'retrying'",
                 arguments: [ids.low, ids.high])

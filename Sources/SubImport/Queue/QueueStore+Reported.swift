@@ -16,12 +16,15 @@ extension QueueStore {
         }
     }
 
-    /// Records that the complete report of a batch as it was settled at `settledAt` was written
-    /// (a later settlement, after `retry`, makes it due again).
-    func markReported(batchID: String, settledAt time: Timestamp) throws {
+    /// Records, in one transaction, that the complete report of each batch as it was settled at
+    /// its time was written (a later settlement, after `retry`, makes it due again).
+    func markReported(_ batches: [(batchID: String, settledAt: Timestamp)]) throws {
         try write { db in
-            try db.execute(
-                sql: "UPDATE batch SET reported_at = ? WHERE id = ? AND state = 'settled'", arguments: [time, batchID])
+            for (batchID, time) in batches {
+                try db.execute(
+                    sql: "UPDATE batch SET reported_at = ? WHERE id = ? AND state = 'settled'",
+                    arguments: [time, batchID])
+            }
         }
     }
 }

@@ -35,6 +35,12 @@ final class AtomicFileWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
+    /// Appends `bytes` (UTF-8), like `write(_:)`.
+    func write(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
     private func flush() throws {
         var offset = 0
         while offset < buffer.count {
@@ -50,8 +56,10 @@ final class AtomicFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Makes the new content durable and puts it in place.
-    func commit() throws {
+    /// Makes the new content durable and puts it in place; with `syncingFolder` false the
+    /// rename is durable only once the caller fsyncs the folder (`AtomicFileWriter.syncFolder`),
+    /// which lets many files written together share one folder fsync.
+    func commit(syncingFolder: Bool = true) throws {
         try flush()
         guard fsync(descriptor) == 0 else { throw SubImportError.io("cannot fsync \(temporaryPath)") }
         close(descriptor)
@@ -61,7 +69,11 @@ final class AtomicFileWriter {
             unlink(temporaryPath)
             throw SubImportError.io("cannot rename \(temporaryPath) to \(path): \(reason)")
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        if syncingFolder { Self.syncFolder((path as NSString).deletingLastPathComponent) }
+    }
+
+    /// Makes the renames done in `directory` durable.
+    static func syncFolder(_ directory: String) {
         let folder = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
         if folder >= 0 {
             fsync(folder)

@@ -13,4 +13,26 @@ enum SpreadsheetCell {
         }
         return text
     }
+
+    /// Appends `csv(value)` to `out` as UTF-8. A cell with nothing to quote or defuse (the
+    /// common case) is copied byte for byte; any cell holding a comma, quote, CR or LF byte is
+    /// quoted.
+    static func appendCSV(_ value: String, to out: inout [UInt8]) {
+        var text = value
+        let copied = text.withUTF8 { bytes -> Bool in
+            if let first = bytes.first,
+                [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first)
+            {
+                return false
+            }
+            guard
+                !bytes.contains(where: {
+                    $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
+                })
+            else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if !copied { out.append(contentsOf: csv(value).utf8) }
+    }
 }

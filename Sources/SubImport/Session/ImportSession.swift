@@ -15,6 +15,9 @@ public final class ImportSession: @unchecked Sendable {
     let transport: HTTPTransport
     /// Records answers so that none is lost (journal first, database with retries).
     public let recorder: AnswerRecorder
+    /// The account's gate (rate limiter and fatal stop), shared with every session of the same
+    /// runtime (the same `AccountGates`) that calls the same account, and with nothing else.
+    public let gate: AccountGate
     private let lock = NSLock()
     private var activePool: WorkerPool?
     private var stopRequested = false
@@ -22,8 +25,9 @@ public final class ImportSession: @unchecked Sendable {
     public init(
         stateDirectory: String, reportsDirectory: String, account: ProviderAccount, mode: ImportMode,
         options: WorkOptions, columnDefaults: [String: String] = [:], storeOptions: StoreOptions = StoreOptions(),
-        logger: Logger
+        gates: AccountGates = AccountGates(), logger: Logger
     ) throws {
+        gate = try gates.gate(account: account.key, rate: options.rate, burst: options.burst)
         store = try QueueStore(directory: stateDirectory, options: storeOptions)
         recorder = AnswerRecorder(store: store, logger: logger)
         self.account = account
@@ -68,7 +72,7 @@ public final class ImportSession: @unchecked Sendable {
         let client = account.provider.makeClient(
             ProviderConnection(
                 baseURL: account.baseURL, credentials: account.credentials, transport: transport,
-                limiter: gate.limiter))
+                limiter: gate.limiter, shouldStop: { [weak self] in self?.isStopping ?? true }))
         var poolOptions = options
         poolOptions.continuous = continuous
         let pool = WorkerPool(
@@ -86,12 +90,6 @@ public final class ImportSession: @unchecked Sendable {
         return result
     }
 
-    /// The account's gate (rate limiter and fatal stop), shared by everything in this process
-    /// that calls the same account.
-    public var gate: AccountGate {
-        AccountGates.shared.gate(account: account.key, rate: options.rate, burst: options.burst)
-    }
-
     /// Lets the account be called again after a fatal stop (the operator fixed the cause).
     public func resumeAccount() { gate.resume() }
 
@@ -100,10 +98,15 @@ public final class ImportSession: @unchecked Sendable {
         try store.batches().filter { $0.account == account.key && $0.state == .ready }.map(\.id)
     }
 
-    /// Writes the reports of `batchIDs`.
+    /// Writes the reports of `batchIDs` (together: see `ReportWriter.write(batchIDs:parallel:)`);
+    /// throws the first failure.
     public func writeReports(batchIDs: [String]) throws -> [WrittenReport] {
-        let writer = ReportWriter(store: store, directory: reportsDirectory)
-        return try batchIDs.map { try writer.write(batchID: $0) }
+        try writeEachReport(batchIDs: batchIDs).map { try $0.get() }
+    }
+
+    /// Writes the reports of `batchIDs` together; each one's outcome, in order.
+    public func writeEachReport(batchIDs: [String]) -> [Result<WrittenReport, any Error>] {
+        ReportWriter(store: store, directory: reportsDirectory).write(batchIDs: batchIDs)
     }
 
     /// Wakes the idle workers of the running `work` (new rows were queued).
@@ -122,7 +125,16 @@ public final class ImportSession: @unchecked Sendable {
         return (try? pool?.jobsInFlight()) ?? 0
     }
 
-    /// Stop claiming work; in-flight requests finish and are recorded.
+    /// True once `requestStop` was called or the account's gate is stopped: lookups waiting on
+    /// the limiter for this session give up (they are woken by the pool's `requestStop`).
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested || gate.stopReason != nil
+    }
+
+    /// Stop claiming work; in-flight requests finish and are recorded. Wakes this run's waits on
+    /// the limiter; the limiter itself stays usable by other sessions sharing the gate.
     public func requestStop() {
         lock.lock()
         stopRequested = true

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Everything that calls one provider account shares one gate: one rate limiter and one
-/// fatal stop. Gates are per process, looked up by account key in `AccountGates`.
+/// Everything in one runtime that calls one provider account shares one gate: one rate limiter
+/// and one fatal stop. Gates are looked up by account key in the runtime's own `AccountGates`;
+/// nothing is shared between runtimes.
 public final class AccountGate: @unchecked Sendable {
     public let account: String
     public let limiter: TokenBucket
@@ -34,25 +35,5 @@ public final class AccountGate: @unchecked Sendable {
         lock.lock()
         reason = nil
         lock.unlock()
-    }
-}
-
-/// The process-wide table of account gates.
-public final class AccountGates: @unchecked Sendable {
-    public static let shared = AccountGates()
-    private let lock = NSLock()
-    private var gates: [String: AccountGate] = [:]
-
-    public init() {}
-
-    /// The gate of `account`, created with `rate` and `burst` the first time it is asked for;
-    /// later callers share that gate (and its limiter) whatever they pass.
-    public func gate(account: String, rate: Double, burst: Int) -> AccountGate {
-        lock.lock()
-        defer { lock.unlock() }
-        if let gate = gates[account] { return gate }
-        let gate = AccountGate(account: account, limiter: TokenBucket(rate: rate, burst: burst))
-        gates[account] = gate
-        return gate
     }
 }

@@ -8,6 +8,8 @@ final class EngineHarness: @unchecked Sendable {
     let directory = TestDirectory("engine")
     let sandbox: SandboxServer
     let session: ImportSession
+    /// The harness's own account gates: its sessions share them, like the sessions of one runtime.
+    let gates: AccountGates
     private let lock = NSLock()
     private var otherSessions: [ImportSession] = []
 
@@ -20,27 +22,31 @@ final class EngineHarness: @unchecked Sendable {
         provider: any ProviderDefinition = OctopushProvider(), mode: ImportMode = .create
     ) async throws {
         sandbox = try await SandboxServer.start(configuration)
+        let gates = AccountGates()
+        self.gates = gates
         session = try Self.openSession(
-            sandbox: sandbox, directory: directory, options: options, credentials: credentials, provider: provider,
-            mode: mode)
+            sandbox: sandbox, directory: directory, gates: gates, options: options, credentials: credentials,
+            provider: provider, mode: mode)
     }
 
-    /// Another session on the same sandbox and state folder (a second command of the same process).
+    /// Another session on the same sandbox and state folder, sharing the harness's gates unless
+    /// given others (`gates`: a second runtime of the same process).
     func makeSession(
         mode: ImportMode, provider: any ProviderDefinition = OctopushProvider(),
         options: WorkOptions = EngineHarness.fastOptions,
         credentials: ProviderCredentials = ProviderCredentials(login: "master@example.com", key: "master-key"),
-        columnDefaults: [String: String] = [:]
+        columnDefaults: [String: String] = [:], gates: AccountGates? = nil
     ) throws -> ImportSession {
         let session = try Self.openSession(
-            sandbox: sandbox, directory: directory, options: options, credentials: credentials, provider: provider,
-            mode: mode, columnDefaults: columnDefaults)
+            sandbox: sandbox, directory: directory, gates: gates ?? self.gates, options: options,
+            credentials: credentials, provider: provider, mode: mode, columnDefaults: columnDefaults)
         lock.withLock { otherSessions.append(session) }
         return session
     }
 
     private static func openSession(
-        sandbox: SandboxServer, directory: TestDirectory, options: WorkOptions, credentials: ProviderCredentials,
+        sandbox: SandboxServer, directory: TestDirectory, gates: AccountGates, options: WorkOptions,
+        credentials: ProviderCredentials,
         provider: any ProviderDefinition, mode: ImportMode, columnDefaults: [String: String] = [:]
     ) throws -> ImportSession {
         var logger = Logger(label: "test")
@@ -49,7 +55,7 @@ final class EngineHarness: @unchecked Sendable {
             provider: provider, baseURL: sandbox.baseURL, credentials: credentials, isSandbox: false)
         return try ImportSession(
             stateDirectory: directory.file("state"), reportsDirectory: directory.file("reports"), account: account,
-            mode: mode, options: options, columnDefaults: columnDefaults, logger: logger)
+            mode: mode, options: options, columnDefaults: columnDefaults, gates: gates, logger: logger)
     }
 
     /// Retries quickly so fault tests stay short; the policy itself is tested separately.
