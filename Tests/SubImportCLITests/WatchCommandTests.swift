@@ -267,11 +267,10 @@ import Testing
         let run = try await startWatch(slow, ["--concurrency", "1", "--shutdown-timeout", "0.5"])
         writeInbox("stuck.csv", validRows(3))
         #expect(await waitUntil { requestInFlight() }, "\(run.stderr)")
-        let stoppedAt = Date()
         let output = await stop(run)
         #expect(output.status == 0, "\(output.stderr)")
-        #expect(Date().timeIntervalSince(stoppedAt) < 2.5, "the timeout is kept")
-        #expect(output.stderr.contains("1 request(s) unanswered"), "\(output.stderr)")
+        // The request takes 3 s: had the 0.5 s timeout not been kept, it would have been answered.
+        #expect(output.stderr.contains("1 request(s) unanswered"), "the timeout is kept: \(output.stderr)")
         // The same provider account (the batch is its), all rows at once.
         let again = try await startWatch(slow, ["--concurrency", "4"])
         let rows = try #require(await settledReport("stuck"), "\(again.stderr)")
@@ -288,11 +287,10 @@ import Testing
         #expect(await waitUntil { requestInFlight() }, "\(run.stderr)")
         run.process.terminate()
         #expect(await waitUntil { run.stderr.contains("stopping") })
-        let stoppedAt = Date()
         run.process.terminate()
         let output = await run.finish(timeout: 30)
-        #expect(output.status == 130)
-        #expect(Date().timeIntervalSince(stoppedAt) < 2)
+        // 130, not the 0 of a graceful stop after the 3 s request: the second signal cut it short.
+        #expect(output.status == 130, "\(output.stderr)")
         let again = try await startWatch(slow, ["--concurrency", "4"])
         let rows = try #require(await settledReport("twice"), "\(again.stderr)")
         #expect(rows.count == 3 && rows.allSatisfy { $0["status"] == "created" })

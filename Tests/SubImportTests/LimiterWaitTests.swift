@@ -29,7 +29,9 @@ import Testing
 
     @Test func aLeaseShorterThanALimiterWaitNeverSendsARowTwice() async throws {
         let harness = try await EngineHarness()
-        let lease = 3.5
+        // Longer than the floor (connect + request timeout + 1 s), so that pool B's own leases
+        // outlive its requests and their group commit on a loaded machine.
+        let lease = 8.0
         let options = WorkOptions(
             concurrency: 1, rate: 0, burst: 1, retry: EngineHarness.fastOptions.retry, connectTimeout: 0.5,
             requestTimeout: 2, leaseSeconds: lease)
