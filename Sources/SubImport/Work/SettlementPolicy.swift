@@ -74,7 +74,8 @@ public struct SettlementPolicy: Sendable {
         }
         switch answer {
         case .created(let login, let key):
-            return verdict(.settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login, apiKey: key))
+            return verdict(
+                .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiLogin: login, apiKey: key))
         case .reconciled(let login, let key):
             return verdict(
                 .settle(
@@ -101,14 +102,16 @@ public struct SettlementPolicy: Sendable {
             var retryAfter = decision.retryAfter
             var actions: [AccountAction] = decision.throttled ? [.throttle(retryAfter: retryAfter)] : []
             if let wait = retryAfter, wait > retry.retryAfterCeiling {
-                actions = [.stop(reason: Self.unavailableReason(decision, wait: wait, ceiling: retry.retryAfterCeiling))]
+                let reason = Self.unavailableReason(decision, wait: wait, ceiling: retry.retryAfterCeiling)
+                actions = [.stop(reason: reason)]
                 if !ambiguous { return verdict(.release, actions) }
                 retryAfter = nil
             }
             let failures = history.failures + 1
             if ambiguous && !retry.retryAmbiguous || retry.isExhausted(failures: failures) {
                 return verdict(
-                    .settle(mayExist ? .uncertain : .failed, errorCode: code, errorMessage: decision.message, note: note),
+                    .settle(
+                        mayExist ? .uncertain : .failed, errorCode: code, errorMessage: decision.message, note: note),
                     actions)
             }
             let delay = retry.delay(afterFailure: failures, retryAfter: retryAfter, using: &generator)
