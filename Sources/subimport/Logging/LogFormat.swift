@@ -1,5 +1,4 @@
 import ArgumentParser
-import Logging
 
 /// How log lines are written to standard error.
 enum LogFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
@@ -8,5 +7,3 @@ enum LogFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// One JSON object a line with stable keys (see `JSONLogHandler`).
     case json
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -4,7 +4,14 @@ import SubImport
 
 /// `--log-level` and `--log-format`, accepted by every command.
 struct LogOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical")
+    @Option(
+        name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical",
+        transform: { text in
+            guard let level = Logger.Level(rawValue: text) else {
+                throw ValidationError("unknown log level '\(text)': trace|debug|info|notice|warning|error|critical")
+            }
+            return level
+        })
     var level: Logger.Level = .info
 
     @Option(
