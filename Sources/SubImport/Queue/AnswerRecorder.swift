@@ -11,8 +11,8 @@ import Logging
 /// - while the database cannot be written (locked beyond the busy timeout, full, read-only),
 ///   the answer is kept and its recording retried with backoff; claims are writes too, so no new
 ///   row is claimed meanwhile;
-/// - when the database stays unwritable for `StoreOptions.unwritableLimit` seconds, `record`
-///   returns `.storeUnwritable` and `failure` says why; the answers stay in the journal;
+/// - when the database stays unwritable for `StoreOptions.unwritableLimit` seconds, `submit`
+///   completes with `.storeUnwritable` and `failure` says why; the answers stay in the journal;
 /// - `start` applies the answers a stopped process left in the journal before anything else is
 ///   done with their rows (a recorded answer is applied, never sent again);
 /// - journal entries are dropped once their answers are durably in the database (after a WAL
@@ -21,7 +21,7 @@ import Logging
 ///
 /// Use one recorder per state folder, in the process holding the state lock.
 public final class AnswerRecorder: @unchecked Sendable {
-    /// What happened to an answer given to `record`.
+    /// What happened to an answer given to `submit`.
     public enum Outcome: Sendable, Equatable {
         /// Recorded in the database.
         case recorded
@@ -120,22 +120,6 @@ public final class AnswerRecorder: @unchecked Sendable {
         maintain()
         condition.lock()
         store.onSecretErased { [weak self] in self?.scheduleMaintenance() }
-    }
-
-    /// Makes `settlement` of the job claimed as `job` by `leaseOwner` durable, first in the
-    /// journal, then in the database (see the type's guarantees). Blocks until it is recorded
-    /// (or kept: `.storeUnwritable`).
-    public func record(_ job: ClaimedJob, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?)
-        -> Outcome
-    {
-        let done = DispatchSemaphore(value: 0)
-        let result = OutcomeBox()
-        submit(job, leaseOwner: leaseOwner, settlement, attempt: attempt) { outcome in
-            result.outcome = outcome
-            done.signal()
-        }
-        done.wait()
-        return result.outcome
     }
 
     /// Hands an answer to the committer and returns at once (blocking only while
@@ -384,9 +368,4 @@ private struct PendingAnswer {
     var line: [UInt8]
     var entry: SettlementEntry
     var completion: @Sendable (AnswerRecorder.Outcome) -> Void
-}
-
-/// The outcome a blocking `record` waits for.
-private final class OutcomeBox: @unchecked Sendable {
-    var outcome = AnswerRecorder.Outcome.storeUnwritable
 }
