@@ -7,14 +7,7 @@ struct OctopushClient: ProviderClient {
     let connection: ProviderConnection
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
-        let request = Self.request(for: job)
-        switch JSONExchange.send(
-            connection.transport, method: request.method, url: connection.url(request.path), headers: headers,
-            bytes: request.body)
-        {
-        case .failure(let failure): return failure.answer
-        case .success(let answer): return request.read(answer)
-        }
+        answerWaitedFor(job)
     }
 
     func send(

@@ -61,6 +61,25 @@ extension ProviderClient {
     ) {
         queue.async { completion(self.send(job)) }
     }
+
+    /// The answer of this client's own non-blocking `send`, waited for on the calling thread
+    /// (never an event loop): how a client whose request is written once as non-blocking also
+    /// answers the blocking `send`.
+    func answerWaitedFor(_ job: ClaimedJob) -> ProviderAnswer {
+        let done = DispatchSemaphore(value: 0)
+        let received = ReceivedAnswer()
+        send(job, completingOn: DispatchQueue(label: "subimport.blocking-send")) { answer in
+            received.answer = answer
+            done.signal()
+        }
+        done.wait()
+        return received.answer
+    }
+}
+
+/// The answer a blocking `send` waits for (written once, before the semaphore is signalled).
+private final class ReceivedAnswer: @unchecked Sendable {
+    var answer = ProviderAnswer.transport(requestSent: false, message: "no answer")
 }
 
 /// What a client needs to reach one provider account.

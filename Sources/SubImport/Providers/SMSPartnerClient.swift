@@ -16,14 +16,7 @@ struct SMSPartnerClient: ProviderClient {
     var maxListPages = ProviderAnswerLimits.maxListPages
 
     func send(_ job: ClaimedJob) -> ProviderAnswer {
-        let answer: ProviderAnswer
-        switch JSONExchange.send(
-            connection.transport, method: "POST", url: createURL, headers: [], body: createBody(job))
-        {
-        case .failure(let failure): answer = failure.answer
-        case .success(let created): answer = SMSPartnerAnswerReading.create(created)
-        }
-        return reconciledIfNeeded(answer, job: job)
+        answerWaitedFor(job)
     }
 
     /// Sends the create without blocking; a conflict that needs reconciling (rare: code 7 after
