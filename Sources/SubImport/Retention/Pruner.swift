@@ -58,7 +58,10 @@ public struct Pruner: Sendable {
             }
             result.rejectedFiles.append(file)
         }
-        if !dryRun && !result.batches.isEmpty { result.walTruncated = try store.truncateWriteAheadLog() }
+        if !dryRun && !result.batches.isEmpty {
+            // Waits up to the busy timeout for readers of older snapshots.
+            result.walTruncated = store.checkpointTruncatingWAL(wait: store.options.busyTimeout)
+        }
         return result
     }
 

@@ -23,7 +23,7 @@ extension QueueStore {
     /// (its identity stays, so its content is recognised if it comes again), in one transaction,
     /// if it is still a candidate finished before `cutoff` (a `retry` since the listing keeps it).
     /// Returns whether it was deleted. Freed pages are overwritten (`secure_delete`); call
-    /// `truncateWriteAheadLog` afterwards so the deleted rows leave the WAL too.
+    /// `checkpointTruncatingWAL` afterwards so the deleted rows leave the WAL too.
     public func deleteFinishedBatch(_ batchID: String, finishedBefore cutoff: Timestamp) throws -> Bool {
         try write { db in
             guard
@@ -42,17 +42,6 @@ extension QueueStore {
             try db.execute(
                 sql: "UPDATE batch SET state = 'pruned', pruned_at = ? WHERE id = ?", arguments: [now(), batchID])
             return true
-        }
-    }
-
-    /// Copies the write-ahead log into the database and truncates it to zero bytes, waiting (up
-    /// to the busy timeout) for readers of older snapshots. Returns false when a reader kept it
-    /// from being truncated (the frames are then overwritten by later writes).
-    public func truncateWriteAheadLog() throws -> Bool {
-        try pool.writeWithoutTransaction { db in
-            let result = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            let busy: Int = result?[0] ?? 1
-            return busy == 0
         }
     }
 
