@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // A streaming, byte-level CSV reader with no dependencies.
@@ -43,6 +44,17 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // The shared queue for many hosts: the engine's `JobQueue` on a PostgreSQL server.
+        .target(
+            name: "SubImportPostgres",
+            dependencies: [
+                "SubImport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The provider emulator: a real HTTP server on loopback.
         .target(
             name: "SubImportSandbox",
@@ -58,6 +70,7 @@ let package = Package(
             name: "subimport",
             dependencies: [
                 "SubImport",
+                "SubImportPostgres",
                 "SubImportSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +92,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SubImportTests",
-            dependencies: ["SubImport", "SubImportSandbox", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "SubImport", "SubImportPostgres", "SubImportSandbox", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "SubImportCLITests",
             dependencies: [

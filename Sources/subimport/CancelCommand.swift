@@ -16,7 +16,7 @@ struct CancelCommand: ParsableCommand {
         let (store, found) = try paths.openBatch(batch)
         let cancelled = try store.cancel(batchID: found.id)
         // The cancelled rows' passwords leave the WAL too (a sender checkpoints again at its start).
-        store.checkpointTruncatingWAL()
+        store.scrubErasedSecrets(wait: 0.25)
         print("batch \(found.id): \(cancelled) row(s) cancelled")
     }
 }

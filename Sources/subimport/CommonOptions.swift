@@ -177,7 +177,7 @@ struct StateOptions: ParsableArguments {
 extension StateOptions {
     /// Opens the queue and finds batch `id` (or a unique prefix of it); a missing batch is
     /// reported and exits with 2.
-    func openBatch(_ id: String) throws -> (QueueStore, Batch) {
+    func openBatch(_ id: String) throws -> (any JobQueue, Batch) {
         let store = try QueueStore(directory: state, options: storeOptions)
         guard let batch = try store.batch(id: id) else {
             printError("error: \(SubImportError.unknownBatch(id))")

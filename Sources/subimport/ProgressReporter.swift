@@ -9,7 +9,7 @@ import SubImport
 /// Shows how far a run is: on a terminal, one line redrawn every half second; otherwise a
 /// plain line every 5 seconds. Reads the queue's counters only (cheap at any batch size).
 final class ProgressReporter: @unchecked Sendable {
-    private let store: QueueStore
+    private let store: any JobQueue
     private let batchIDs: [String]
     private let isTerminal = isatty(STDERR_FILENO) == 1 && StandardError.format == .text
     private let timer: any DispatchSourceTimer
@@ -20,7 +20,7 @@ final class ProgressReporter: @unchecked Sendable {
     private let interval: Double
 
     /// `interval` overrides the default pace (0.5 s on a terminal, 5 s otherwise).
-    init(store: QueueStore, batchIDs: [String], interval: Double? = nil) {
+    init(store: any JobQueue, batchIDs: [String], interval: Double? = nil) {
         self.store = store
         self.interval = interval ?? (isatty(STDERR_FILENO) == 1 && StandardError.format == .text ? 0.5 : 5.0)
         self.batchIDs = batchIDs

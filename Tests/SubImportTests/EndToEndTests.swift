@@ -117,7 +117,7 @@ import Testing
         // A row the local validation lets through but the provider refuses: a duplicate password
         // cannot be, so use a first name of 31 characters sent by bypassing validation.
         let harness = try await EngineHarness()
-        let store = harness.session.store
+        let store = try #require(harness.session.store as? QueueStore)
         let summary = try harness.session.ingest(path: harness.directory.write("one.csv", Fixtures.validRows(1)))
         try store.write { db in
             try db.execute(sql: "UPDATE job SET fields = ?", arguments: [#"["A","Lastname"]"#])

@@ -7,7 +7,7 @@ import Foundation
 /// Chunks are written in order, each in one transaction. The first write error stops the
 /// writer and is thrown by the next `submit` or by `finish`.
 final class ChunkWriter: @unchecked Sendable {
-    private let store: QueueStore
+    private let store: any JobQueue
     private let batchID: String
     private let depth: Int
     private let condition = NSCondition()
@@ -17,7 +17,7 @@ final class ChunkWriter: @unchecked Sendable {
     private var done = false
     private var failure: (any Error)?
 
-    init(store: QueueStore, batchID: String, depth: Int = 2) {
+    init(store: any JobQueue, batchID: String, depth: Int = 2) {
         self.store = store
         self.batchID = batchID
         self.depth = max(1, depth)

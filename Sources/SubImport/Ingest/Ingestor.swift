@@ -9,7 +9,7 @@ import SubImportCSV
 /// twice (its existing batch is returned instead); an ingest interrupted by a crash is redone
 /// from the start on the next run.
 public struct Ingestor: Sendable {
-    public let store: QueueStore
+    public let store: any JobQueue
     public let provider: any ProviderDefinition
     public let mode: ImportMode
     public let account: String
@@ -22,7 +22,7 @@ public struct Ingestor: Sendable {
     public var maxChunkBytes = 1 << 20
 
     public init(
-        store: QueueStore, provider: any ProviderDefinition, mode: ImportMode, account: String,
+        store: any JobQueue, provider: any ProviderDefinition, mode: ImportMode, account: String,
         defaults: [String: String] = [:]
     ) {
         self.store = store

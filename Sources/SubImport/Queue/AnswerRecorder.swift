@@ -31,7 +31,7 @@ public final class AnswerRecorder: @unchecked Sendable {
         case storeUnwritable
     }
 
-    public let store: QueueStore
+    public let store: any JobQueue
     /// The journal file.
     public let journalPath: String
     let logger: Logger
@@ -65,7 +65,7 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var answersCommitted = 0
     private var largestGroup = 0
 
-    public init(store: QueueStore, logger: Logger, pendingLimit: Int = 128) {
+    public init(store: any JobQueue, logger: Logger, pendingLimit: Int = 128) {
         self.pendingLimit = max(1, pendingLimit)
         self.store = store
         self.logger = logger
@@ -329,7 +329,7 @@ public final class AnswerRecorder: @unchecked Sendable {
         condition.lock()
         let applied = appliedSinceCheckpoint
         condition.unlock()
-        let checkpointed = store.checkpointTruncatingWAL(wait: wait)
+        let checkpointed = store.scrubErasedSecrets(wait: wait)
         condition.lock()
         defer { condition.unlock() }
         guard checkpointed else { return false }

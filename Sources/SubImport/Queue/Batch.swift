@@ -30,6 +30,18 @@ public struct Batch: Sendable, Codable, Equatable, FetchableRecord {
     /// When `prune` deleted its rows (state `pruned`).
     public var prunedAt: Timestamp?
 
+    public init(
+        id: String, fileName: String, filePath: String, sha256: String, provider: String, mode: String,
+        account: String, state: State, encoding: String, notes: String, columns: [String], totalRows: Int,
+        unsettled: Int, createdAt: Timestamp, startedAt: Timestamp?, finishedAt: Timestamp?, prunedAt: Timestamp?
+    ) {
+        (self.id, self.fileName, self.filePath, self.sha256) = (id, fileName, filePath, sha256)
+        (self.provider, self.mode, self.account, self.state) = (provider, mode, account, state)
+        (self.encoding, self.notes, self.columns, self.totalRows) = (encoding, notes, columns, totalRows)
+        (self.unsettled, self.createdAt, self.startedAt) = (unsettled, createdAt, startedAt)
+        (self.finishedAt, self.prunedAt) = (finishedAt, prunedAt)
+    }
+
     public init(row: Row) throws {
         id = row["id"]
         fileName = row["file_name"]

@@ -17,4 +17,13 @@ public struct ClaimedJob: Sendable {
     /// An earlier attempt may have reached the provider.
     public var ambiguous: Bool
     public var note: String?
+
+    public init(
+        id: Int64, batchID: String, row: Int, provider: String, mode: String, account: String,
+        fields: [String: String], secret: String?, attempts: Int, failures: Int, ambiguous: Bool, note: String?
+    ) {
+        (self.id, self.batchID, self.row, self.provider, self.mode) = (id, batchID, row, provider, mode)
+        (self.account, self.fields, self.secret, self.attempts) = (account, fields, secret, attempts)
+        (self.failures, self.ambiguous, self.note) = (failures, ambiguous, note)
+    }
 }

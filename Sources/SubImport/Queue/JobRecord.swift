@@ -13,6 +13,15 @@ public struct JobRecord: Sendable {
     public var errorMessage: String?
     public var note: String?
 
+    public init(
+        row: Int, line: Int, state: JobState, fields: [String: String], attempts: Int, apiLogin: String?,
+        apiKey: String?, errorCode: String?, errorMessage: String?, note: String?
+    ) {
+        (self.row, self.line, self.state, self.fields, self.attempts) = (row, line, state, fields, attempts)
+        (self.apiLogin, self.apiKey, self.errorCode) = (apiLogin, apiKey, errorCode)
+        (self.errorMessage, self.note) = (errorMessage, note)
+    }
+
     /// A job from its database row; `columns` names the values of its `fields` (see `Batch.columns`).
     init(row: Row, columns: [String]) {
         self.row = row["row"]

@@ -41,7 +41,7 @@ extension QueueStore {
     }
 
     /// Every batch, oldest first; pruned ones (identities kept after `prune`) only with `includingPruned`.
-    public func batches(includingPruned: Bool = false) throws -> [Batch] {
+    public func batches(includingPruned: Bool) throws -> [Batch] {
         try read { db in
             try Batch.fetchAll(
                 db,
@@ -55,19 +55,11 @@ extension QueueStore {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch WHERE state = 'pruned'") ?? 0 }
     }
 
-    /// What `beginIngest` found.
-    enum IngestStart {
-        /// The batch is new, or an interrupted ingest of it is redone: read the file.
-        case started(batchID: String)
-        /// The content is already queued for this account.
-        case exists(Batch)
-    }
-
     /// Starts ingesting a batch, in one transaction: creates it in state `ingesting` owned by
     /// `owner`, or empties an earlier `ingesting` batch of the same identity whose process is gone
     /// (none of its rows could have been sent). Throws when another live process is reading the
     /// same content for the same account right now.
-    func beginIngest(identity: BatchIdentity, fileName: String, filePath: String, owner: WorkerIdentity) throws
+    public func beginIngest(identity: BatchIdentity, fileName: String, filePath: String, owner: WorkerIdentity) throws
         -> IngestStart
     {
         let id = identity.batchID
@@ -113,7 +105,7 @@ extension QueueStore {
     /// in the batch table for every row, about a quarter of SQLite's work per row); the check
     /// is made once instead, inside the same write transaction, so no row can name a missing
     /// batch. The connection enforces foreign keys again before any other write runs on it.
-    func appendJobs(batchID: String, _ jobs: [NewJob]) throws {
+    public func appendJobs(batchID: String, _ jobs: [NewJob]) throws {
         guard !jobs.isEmpty else { return }
         try pool.writeWithoutTransaction { db in
             // Only outside a transaction does the foreign_keys pragma take effect.
@@ -194,7 +186,7 @@ extension QueueStore {
     }
 
     /// The stored fields and secret of one row of a batch (used to confirm a suspected duplicate).
-    func storedRow(batchID: String, row: Int) throws -> (fields: String, secret: String?)? {
+    public func storedRow(batchID: String, row: Int) throws -> (fields: String, secret: String?)? {
         try read { db in
             let id = try JobIDs.range(db, batchID: batchID).low | Int64(row)
             guard let found = try Row.fetchOne(db, sql: "SELECT fields, secret FROM job WHERE id = ?", arguments: [id])
@@ -204,7 +196,9 @@ extension QueueStore {
     }
 
     /// Finishes an ingest: the batch becomes `ready` (or `settled` when no row needs sending).
-    func finishIngest(batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String, columns: [String])
+    public func finishIngest(
+        batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String, columns: [String]
+    )
         throws
     {
         try write { db in
@@ -224,7 +218,7 @@ extension QueueStore {
     }
 
     /// Removes a batch whose ingest failed: nothing of it had been sent.
-    func abandonIngest(batchID: String) throws {
+    public func abandonIngest(batchID: String) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM batch WHERE id = ? AND state = 'ingesting'", arguments: [batchID])
         }
@@ -242,13 +236,22 @@ extension QueueStore {
 }
 
 /// A row as ingest hands it to the queue.
-struct NewJob: Sendable {
-    var row: Int
-    var line: Int
-    var state: JobState
-    var fields: String
-    var secret: String?
-    var errorCode: String?
-    var errorMessage: String?
-    var note: String?
+public struct NewJob: Sendable {
+    public var row: Int
+    public var line: Int
+    public var state: JobState
+    /// JSON array of the non-secret values (names: the batch's columns).
+    public var fields: String
+    public var secret: String?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var note: String?
+
+    public init(
+        row: Int, line: Int, state: JobState, fields: String, secret: String? = nil, errorCode: String? = nil,
+        errorMessage: String? = nil, note: String? = nil
+    ) {
+        (self.row, self.line, self.state, self.fields, self.secret) = (row, line, state, fields, secret)
+        (self.errorCode, self.errorMessage, self.note) = (errorCode, errorMessage, note)
+    }
 }

@@ -23,7 +23,7 @@ extension QueueStore {
     /// Claims up to `limit` runnable jobs of `scope` for `owner`, with a lease until
     /// `now + leaseSeconds`, in one statement: a job is never held by two workers at once.
     /// Each claimed job's `attempts` is incremented.
-    public func claim(scope: WorkScope, owner: WorkerIdentity, limit: Int = 1, leaseSeconds: Double) throws
+    public func claim(scope: WorkScope, owner: WorkerIdentity, limit: Int, leaseSeconds: Double) throws
         -> [ClaimedJob]
     {
         let filter = scope.batchFilter
@@ -90,16 +90,8 @@ extension QueueStore {
         }
     }
 
-    /// What is left to do in `scope` when nothing can be claimed right now.
-    public struct Outlook: Sendable {
-        /// Jobs of the scope not yet settled (queued, running or waiting for a retry).
-        public var unsettled: Int
-        /// When the earliest waiting job becomes runnable, if any job is waiting.
-        public var nextRunAt: Timestamp?
-    }
-
     /// How much of `scope` is unsettled, and when the next job can run.
-    public func outlook(scope: WorkScope) throws -> Outlook {
+    public func outlook(scope: WorkScope) throws -> QueueOutlook {
         let filter = scope.batchFilter
         return try read { db in
             let unsettled =
@@ -116,7 +108,19 @@ extension QueueStore {
                     ORDER BY job.run_at LIMIT 1
                     """,
                 arguments: [scope.account] + filter.arguments)
-            return Outlook(unsettled: unsettled, nextRunAt: next)
+            return QueueOutlook(unsettled: unsettled, nextRunAt: next)
+        }
+    }
+
+    /// Extends the leases `owner` holds to `now + leaseSeconds`, in one statement.
+    @discardableResult
+    public func renewLeases(owner: WorkerIdentity, leaseSeconds: Double) throws -> Int {
+        let time = now()
+        return try write { db in
+            try db.cachedStatement(
+                sql: "UPDATE job SET lease_expires_at = ? WHERE state = 'running' AND lease_owner = ?"
+            ).execute(arguments: [time + leaseSeconds, owner.description])
+            return db.changesCount
         }
     }
 

@@ -83,6 +83,29 @@ extension QueueStore {
         }
     }
 
+    /// Unsettled rows of `account` by state, counted in the batches that have some, and the
+    /// creation time of the oldest of those batches.
+    public func pendingRows(account: String) throws -> (byState: [String: Int], oldestCreatedAt: Timestamp?) {
+        try read { db in
+            let active = try Row.fetchAll(
+                db, sql: "SELECT seq, created_at FROM batch WHERE account = ? AND unsettled > 0", arguments: [account])
+            var byState: [String: Int] = [:]
+            for batch in active {
+                let seq: Int64 = batch["seq"]
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT state, COUNT(*) AS n FROM job WHERE id BETWEEN ? AND ?
+                          AND state IN \(JobState.unsettledSQL) GROUP BY state
+                        """, arguments: [seq << 32, (seq << 32) | 0xFFFF_FFFF])
+                {
+                    byState[row["state"], default: 0] += row["n"] as Int
+                }
+            }
+            return (byState, active.map { $0["created_at"] as Double }.min())
+        }
+    }
+
     /// Jobs of the queue held right now by `owner` (claimed, their answer not yet recorded).
     public func runningJobs(owner: WorkerIdentity) throws -> Int {
         try read { db in

@@ -2,7 +2,7 @@ import GRDB
 
 extension QueueStore {
     /// Rows of a batch that ended in one of `states` (`failed` by default), by row number.
-    public func failedRows(batchID: String, states: [JobState] = [.failed]) throws -> Set<Int> {
+    public func failedRows(batchID: String, states: [JobState]) throws -> Set<Int> {
         try read { db in
             let ids = try JobIDs.range(db, batchID: batchID)
             return Set(
@@ -19,7 +19,7 @@ extension QueueStore {
     /// a failed row without a password cannot be sent and stays failed: their count is returned
     /// as `skipped`.
     public func retry(
-        batchID: String, secrets: [Int: String], secretRequired: Bool = true, states: [JobState] = [.failed]
+        batchID: String, secrets: [Int: String], secretRequired: Bool, states: [JobState]
     ) throws -> (requeued: Int, skipped: Int) {
         let settled = JobState.sqlList(states)
         return try write { db in

@@ -18,7 +18,7 @@ public struct BatchPace: Sendable, Equatable {
 
 extension QueueStore {
     /// The pace of `batchID` over the last `window` seconds before `now`.
-    public func pace(batchID: String, window: Double = 60, now: Timestamp = now()) throws -> BatchPace {
+    public func pace(batchID: String, window: Double, now: Timestamp) throws -> BatchPace {
         try read { db in
             let ids = try JobIDs.range(db, batchID: batchID)
             let settled =

@@ -18,7 +18,7 @@ extension QueueStore {
 
     /// Records, in one transaction, that the complete report of each batch as it was settled at
     /// its time was written (a later settlement, after `retry`, makes it due again).
-    func markReported(_ batches: [(batchID: String, settledAt: Timestamp)]) throws {
+    public func markReported(_ batches: [(batchID: String, settledAt: Timestamp)]) throws {
         try write { db in
             for (batchID, time) in batches {
                 try db.execute(

@@ -19,22 +19,6 @@ public struct SettlementEntry: Sendable {
 }
 
 extension QueueStore {
-    /// Applies `settlement` to a job held by `leaseOwner` and records `attempt`, in one transaction.
-    /// Keeps the batch's unsettled count in step and marks the batch settled when it reaches zero.
-    /// Returns false (and changes nothing) when the job is no longer held by `leaseOwner`, or,
-    /// when `claimedAttempts` is given, when the job's current claim is not the one that made
-    /// that attempt (a journaled answer of an earlier claim is never applied to a later one).
-    @discardableResult
-    public func settle(
-        jobID: Int64, leaseOwner: String, _ settlement: Settlement, attempt: AttemptRecord?,
-        claimedAttempts: Int? = nil
-    ) throws -> Bool {
-        try settle([
-            SettlementEntry(
-                jobID: jobID, leaseOwner: leaseOwner, settlement, attempt: attempt, claimedAttempts: claimedAttempts)
-        ])[0]
-    }
-
     /// Applies every entry as `settle(jobID:…)` does, all in ONE transaction (group commit):
     /// either all are recorded or none is. Returns, for each entry in order, whether its job was
     /// still held by that claim (false: that entry changed nothing).

@@ -6,7 +6,7 @@ import GRDB
 /// Every state change of a job and the record of why it happened are written in one
 /// transaction. The store is safe to share between threads and between processes on the
 /// same state folder (SQLite locking; claims are single `UPDATE … RETURNING` statements).
-public final class QueueStore: Sendable {
+public final class QueueStore: JobQueue {
     /// The folder holding the database (mode 0700).
     public let directory: String
     let pool: DatabasePool
@@ -42,6 +42,16 @@ public final class QueueStore: Sendable {
             throw SubImportError.io("cannot open the queue database \(path): \(error)")
         }
         for suffix in ["", "-wal", "-shm"] { FilePermissions.restrictFile(path + suffix) }
+    }
+
+    /// The database file, for messages.
+    public var location: String { (directory as NSString).appendingPathComponent("queue.sqlite") }
+
+    /// Checkpoints the WAL with TRUNCATE (`checkpointTruncatingWAL`): a settled row's password
+    /// is then in no page image of any file.
+    @discardableResult
+    public func scrubErasedSecrets(wait: Double) -> Bool {
+        checkpointTruncatingWAL(wait: wait)
     }
 
     /// Runs `body` in one write transaction.

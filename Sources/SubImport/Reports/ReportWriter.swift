@@ -19,10 +19,10 @@ public struct ReportWriter: Sendable {
         "error_code", "error_message", "note",
     ]
 
-    public let store: QueueStore
+    public let store: any JobQueue
     public let directory: String
 
-    public init(store: QueueStore, directory: String) {
+    public init(store: any JobQueue, directory: String) {
         self.store = store
         self.directory = directory
     }

@@ -8,4 +8,9 @@ public struct PruneCandidate: Sendable, Equatable {
     public var rows: Int
     public var attempts: Int
     public var finishedAt: Timestamp
+
+    public init(batchID: String, fileName: String, filePath: String, rows: Int, attempts: Int, finishedAt: Timestamp) {
+        (self.batchID, self.fileName, self.filePath) = (batchID, fileName, filePath)
+        (self.rows, self.attempts, self.finishedAt) = (rows, attempts, finishedAt)
+    }
 }

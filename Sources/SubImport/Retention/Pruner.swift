@@ -26,11 +26,11 @@ public struct PruneResult: Sendable {
 /// - it takes no lock: it can run while `watch` works the same state folder (SQLite
 ///   serialises the writes; a batch re-queued by `retry` meanwhile is kept).
 public struct Pruner: Sendable {
-    public let store: QueueStore
+    public let store: any JobQueue
     let archive: String
     let rejected: String
 
-    public init(store: QueueStore) {
+    public init(store: any JobQueue) {
         self.store = store
         let state = store.directory.absolutePath
         archive = (state as NSString).appendingPathComponent("archive")
@@ -60,7 +60,7 @@ public struct Pruner: Sendable {
         }
         if !dryRun && !result.batches.isEmpty {
             // Waits up to the busy timeout for readers of older snapshots.
-            result.walTruncated = store.checkpointTruncatingWAL(wait: store.options.busyTimeout)
+            result.walTruncated = store.scrubErasedSecrets(wait: store.options.busyTimeout)
         }
         return result
     }

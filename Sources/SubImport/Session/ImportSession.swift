@@ -4,7 +4,7 @@ import Logging
 /// The engine as the CLI drives it: one queue, one provider account, its workers and reports.
 /// Prints nothing; every outcome is returned.
 public final class ImportSession: @unchecked Sendable {
-    public let store: QueueStore
+    public let store: any JobQueue
     public let account: ProviderAccount
     public let mode: ImportMode
     public let options: WorkOptions
@@ -25,11 +25,11 @@ public final class ImportSession: @unchecked Sendable {
     public init(
         stateDirectory: String, reportsDirectory: String, account: ProviderAccount, mode: ImportMode,
         options: WorkOptions, columnDefaults: [String: String] = [:], storeOptions: StoreOptions = StoreOptions(),
-        gates: AccountGates = AccountGates(), logger: Logger
+        gates: AccountGates = AccountGates(), store: (any JobQueue)? = nil, logger: Logger
     ) throws {
         gate = try gates.gate(account: account.key, rate: options.rate, burst: options.burst)
-        store = try QueueStore(directory: stateDirectory, options: storeOptions)
-        recorder = AnswerRecorder(store: store, logger: logger)
+        self.store = try store ?? QueueStore(directory: stateDirectory, options: storeOptions)
+        recorder = AnswerRecorder(store: self.store, logger: logger)
         self.account = account
         self.mode = mode
         self.options = options

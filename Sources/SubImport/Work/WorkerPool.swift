@@ -15,7 +15,7 @@ import Logging
 /// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
 /// or after `requestStop`.
 public final class WorkerPool: @unchecked Sendable {
-    public let store: QueueStore
+    public let store: any JobQueue
     public let scope: WorkScope
     public let options: WorkOptions
     public let gate: AccountGate
@@ -35,7 +35,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var wakeups = 0
 
     public init(
-        store: QueueStore, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
+        store: any JobQueue, scope: WorkScope, provider: any ProviderDefinition, client: any ProviderClient,
         gate: AccountGate, options: WorkOptions, logger: Logger, recorder: AnswerRecorder? = nil
     ) {
         let identity = WorkerIdentity()
@@ -68,8 +68,10 @@ public final class WorkerPool: @unchecked Sendable {
             group.enter()
             lane.async { self.workerLoop(index: index, lane: lane, group: group, expectWork: false) }
         }
+        let renewal = renewLeasesPeriodically()
         group.wait()
         recorder.drain()
+        renewal.cancel()
         wakeup.lock()
         defer { wakeup.unlock() }
         return WorkResult(fatalStop: gate.stopReason, interrupted: stopRequested, requests: requestCount)
@@ -153,6 +155,24 @@ public final class WorkerPool: @unchecked Sendable {
                 wakeup.unlock()
             }
         }
+    }
+
+    /// Renews this pool's leases every third of the lease until cancelled, so that only a dead
+    /// pool's leases expire: a row in flight, or whose answer waits for its group commit, is never
+    /// rescued while its worker lives.
+    private func renewLeasesPeriodically() -> any DispatchSourceTimer {
+        let interval = max(0.05, options.leaseSeconds / 3)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "subimport.lease-renewal"))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [store, identity, options, logger] in
+            do {
+                try store.renewLeases(owner: identity, leaseSeconds: options.leaseSeconds)
+            } catch {
+                logger.warning("lease renewal failed: \(error)")
+            }
+        }
+        timer.resume()
+        return timer
     }
 
     private func rescueIfDue(force: Bool) {
