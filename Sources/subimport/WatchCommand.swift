@@ -31,6 +31,13 @@ struct WatchCommand: AsyncParsableCommand {
     var fatalCooldown: Double = 300
 
     @Option(
+        name: .customLong("claim-stale-after"),
+        help:
+            "With a shared queue (--queue): seconds after which another host's watch adopts a claimed inbox file whose watch stopped touching it (a watch of this host whose process is gone is adopted at once)."
+    )
+    var claimStaleAfter: Double = ClaimSharing.defaultStaleAfter
+
+    @Option(
         help:
             "Prune finished batches and inbox files older than this age (90d, 12h, …) at start and once a day, like `subimport prune --older-than`."
     )
@@ -55,6 +62,9 @@ struct WatchCommand: AsyncParsableCommand {
         guard fatalCooldown >= 0, fatalCooldown.isFinite else {
             throw ValidationError("--fatal-cooldown must be 0 or more seconds")
         }
+        guard claimStaleAfter >= 1, claimStaleAfter.isFinite else {
+            throw ValidationError("--claim-stale-after must be 1 second or more")
+        }
         for (flag, folder) in [("--reports", common.paths.reports), ("--state", common.paths.state)]
         where folder.absolutePath == inbox.absolutePath {
             throw ValidationError("\(flag) cannot be the inbox (\(inbox)): its files would be taken as input")
@@ -72,7 +82,10 @@ struct WatchCommand: AsyncParsableCommand {
                 session: runtime.session,
                 configuration: InboxConfiguration(
                     inbox: inbox, polling: poll, settleSeconds: settle, shutdownTimeout: shutdownTimeout,
-                    fatalCooldown: fatalCooldown),
+                    fatalCooldown: fatalCooldown,
+                    // Claims are shared only when the queue is: a file finished by another state
+                    // folder's own queue would have its rows queued twice.
+                    claims: common.paths.queueURL == nil ? .stateFolder : .inbox(staleAfter: claimStaleAfter)),
                 logger: runtime.logger)
         } catch {
             printError("error: \(error)")

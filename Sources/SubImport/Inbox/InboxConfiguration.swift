@@ -15,10 +15,14 @@ public struct InboxConfiguration: Sendable {
     public var scanInterval: Double
     /// Seconds before a report that could not be written is tried again.
     public var reportRetryInterval: Double
+    /// Where claimed files wait, and who may finish them (shared with other watches of the same
+    /// queue, or this state folder's own).
+    public var claims: ClaimSharing
 
     public init(
         inbox: String, polling: Bool = false, settleSeconds: Double = 2, shutdownTimeout: Double = 10,
-        fatalCooldown: Double = 300, scanInterval: Double = 0.25, reportRetryInterval: Double = 30
+        fatalCooldown: Double = 300, scanInterval: Double = 0.25, reportRetryInterval: Double = 30,
+        claims: ClaimSharing = .stateFolder
     ) {
         self.inbox = inbox
         self.polling = polling
@@ -27,6 +31,11 @@ public struct InboxConfiguration: Sendable {
         self.fatalCooldown = max(0, fatalCooldown)
         self.scanInterval = min(max(0.05, scanInterval), max(0.05, self.settleSeconds / 4))
         self.reportRetryInterval = max(0, reportRetryInterval)
+        if case .inbox(let staleAfter) = claims {
+            self.claims = .inbox(staleAfter: max(0.2, staleAfter))
+        } else {
+            self.claims = claims
+        }
     }
 }
 

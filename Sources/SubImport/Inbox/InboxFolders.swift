@@ -6,28 +6,38 @@ import Foundation
     import Darwin
 #endif
 
-/// The inbox and the folders a file goes through: `<state>/processing` (claimed, its rows
-/// being queued), then `<state>/archive` (queued) or `<state>/rejected` (not CSV at all, or
-/// content imported before, not a regular file; with `<name>.reason.txt`). Folders are created
-/// 0700; an existing one keeps its mode.
+/// The inbox and the folders a file goes through: `processing` (claimed, its rows being
+/// queued), then `<state>/archive` (queued) or `<state>/rejected` (not CSV at all, or content
+/// imported before, not a regular file; with `<name>.reason.txt`). `processing` is
+/// `<state>/processing`, or `<inbox>/.processing` when claims are shared (`ClaimSharing`).
+/// Folders are created 0700; an existing one keeps its mode.
 ///
 /// Every move is one `rename(2)` on one file system, so a file is always in exactly one place,
 /// whatever moment the process is killed at.
 public struct InboxFolders: Sendable {
     public let inbox: String
+    /// Where this watch's claims go.
     public let processing: String
     public let archive: String
     public let rejected: String
+    public let claims: ClaimSharing
+    /// `<state>/processing`: claims this state folder's runs made without sharing them.
+    let stateProcessing: String
 
     /// The folders for `inbox` and `stateDirectory`, created 0700 if missing (an existing folder
     /// keeps its mode). Throws when the
     /// inbox and the state folder are on different file systems (a rename could not move a file
     /// atomically) or a folder cannot be created.
-    public init(inbox: String, stateDirectory: String) throws {
+    public init(inbox: String, stateDirectory: String, claims: ClaimSharing = .stateFolder) throws {
         // Absolute paths: a batch records the path it was read from, and `InboxService` compares it.
         self.inbox = inbox.absolutePath
+        self.claims = claims
         let state = stateDirectory.absolutePath
-        processing = (state as NSString).appendingPathComponent("processing")
+        stateProcessing = (state as NSString).appendingPathComponent("processing")
+        switch claims {
+        case .stateFolder: processing = stateProcessing
+        case .inbox: processing = (self.inbox as NSString).appendingPathComponent(Self.sharedClaimFolder)
+        }
         archive = (state as NSString).appendingPathComponent("archive")
         rejected = (state as NSString).appendingPathComponent("rejected")
         // An existing inbox keeps its mode (it may be a drop folder shared with other users).
@@ -37,44 +47,61 @@ public struct InboxFolders: Sendable {
         } else if !isFolder.boolValue {
             throw SubImportError.io("the inbox \(inbox) is not a folder")
         }
-        for folder in [processing, archive, rejected] { try FilePermissions.makePrivateDirectory(folder) }
+        for folder in Set([stateProcessing, processing, archive, rejected]) {
+            try FilePermissions.makePrivateDirectory(folder)
+        }
         var inboxInfo = stat()
         var stateInfo = stat()
-        if stat(self.inbox, &inboxInfo) == 0, stat(processing, &stateInfo) == 0, inboxInfo.st_dev != stateInfo.st_dev {
+        if stat(self.inbox, &inboxInfo) == 0, stat(archive, &stateInfo) == 0, inboxInfo.st_dev != stateInfo.st_dev {
             throw SubImportError.io(
                 "the inbox \(inbox) and the state folder \(stateDirectory) are on different file systems; files are claimed by an atomic rename, so put them on the same one"
             )
         }
     }
 
+    /// The hidden folder of the inbox that holds shared claims (`InboxFileFilter` skips it).
+    static let sharedClaimFolder = ".processing"
+
     /// Names of the inbox files to take (`InboxFileFilter`), sorted.
     public func inboxCandidates() -> [String] {
         Self.names(in: inbox).filter(InboxFileFilter.accepts)
     }
 
-    /// Files left in `processing` by an earlier run (claimed, not yet archived or rejected),
-    /// oldest claim first. Empty claim folders (a run stopped mid-claim or mid-move) are removed.
+    /// Files left in `<state>/processing` by an earlier run of this state folder (claimed, not
+    /// yet archived or rejected), oldest claim first. Empty claim folders (a run stopped
+    /// mid-claim or mid-move) are removed. Shared claims are found by `adoptableClaims`.
     public func leftInProcessing() -> [String] {
         var files: [String] = []
-        for claim in Self.names(in: processing) where !claim.hasPrefix(".") {
-            let folder = (processing as NSString).appendingPathComponent(claim)
-            let inside = Self.names(in: folder).filter { !$0.hasPrefix(".") }
+        for claim in Self.names(in: stateProcessing) where !claim.hasPrefix(".") {
+            let folder = (stateProcessing as NSString).appendingPathComponent(claim)
+            let inside = Self.files(inClaim: folder)
             if inside.isEmpty {
                 rmdir(folder)
             } else {
-                files += inside.map { (folder as NSString).appendingPathComponent($0) }
+                files += inside
             }
         }
         return files
     }
 
+    /// The paths of the files in claim folder `folder`.
+    static func files(inClaim folder: String) -> [String] {
+        names(in: folder).filter { !$0.hasPrefix(".") }.map { (folder as NSString).appendingPathComponent($0) }
+    }
+
     /// Claims inbox file `name` by renaming it into a claim folder of its own under `processing`
     /// (`processing/<claim>/<name>`: the file keeps its name, and its path is never used twice,
-    /// so a batch created from that path is known to be this file's). Returns the new path, or
-    /// nil when the file is gone (removed meanwhile).
+    /// so a batch created from that path is known to be this file's). A shared claim's folder
+    /// is named by a `ClaimToken` held by this process. Returns the new path, or nil when the
+    /// file is gone (removed meanwhile).
     public func claim(_ name: String) throws -> String? {
         let source = (inbox as NSString).appendingPathComponent(name)
-        let folder = (processing as NSString).appendingPathComponent(Self.claimToken())
+        let token: String
+        switch claims {
+        case .stateFolder: token = Self.claimToken()
+        case .inbox: token = ClaimToken.fresh().folderName
+        }
+        let folder = (processing as NSString).appendingPathComponent(token)
         guard mkdir(folder, 0o700) == 0 else {
             throw SubImportError.io("cannot create \(folder): \(String(cString: strerror(errno)))")
         }
@@ -116,7 +143,8 @@ public struct InboxFolders: Sendable {
             throw SubImportError.io("cannot move \(path) to \(target): \(String(cString: strerror(errno)))")
         }
         let folder = (path as NSString).deletingLastPathComponent
-        if (folder as NSString).deletingLastPathComponent == processing { rmdir(folder) }
+        let parent = (folder as NSString).deletingLastPathComponent
+        if parent == processing || parent == stateProcessing { rmdir(folder) }
         return target
     }
 
@@ -158,7 +186,7 @@ public struct InboxFolders: Sendable {
         String(Int64(Date().timeIntervalSince1970 * 1000))
     }
 
-    private static func names(in folder: String) -> [String] {
+    static func names(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
     }
 }

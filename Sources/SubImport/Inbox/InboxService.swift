@@ -6,7 +6,8 @@ import Logging
 ///
 /// Three threads: the inbox thread (claim → ingest → archive or reject, one file at a time),
 /// the worker thread (the same `WorkerPool` as `import`, in continuous mode, over every batch
-/// of the account) and the report thread. Guarantees:
+/// of the account) and the report thread; with shared claims a fourth, the claims' heartbeat.
+/// Guarantees:
 /// - a file is taken only when complete: on its close-after-write or rename-in event
 ///   (inotify), or once unchanged for the settle window (`--poll`, and files already there at
 ///   start) — and in every case only when no visible process still holds it open for writing;
@@ -16,6 +17,11 @@ import Logging
 /// - a file is always in exactly one place (inbox, processing, archive, rejected): each move is
 ///   one rename; a run killed at any moment finishes the files left in `processing` next time,
 ///   without queuing a row twice (`Ingestor` is idempotent per content);
+/// - with shared claims (`ClaimSharing.inbox`, several watches on one inbox and one queue): a
+///   file is claimed by one watch (one rename); a live watch touches its claims every
+///   heartbeat; any watch adopts, by one rename of the claim folder, a claim whose holder is a
+///   process of its host that no longer runs, or whose heartbeat is older than `staleAfter`,
+///   and finishes the file as its own (taking over an ingest left half done);
 /// - content imported before is rejected naming its batch, and never sent again;
 /// - after `requestStop`: no file or row is claimed any more, in-flight requests get
 ///   `shutdownTimeout` seconds to finish, rows claimed but not sent are released.
@@ -25,6 +31,8 @@ public final class InboxService: @unchecked Sendable {
     public let configuration: InboxConfiguration
     let logger: Logger
     private let watcher: InotifyWatcher?
+    /// The shared claims this watch holds (none with `ClaimSharing.stateFolder`).
+    private let heartbeat = ClaimHeartbeat()
     /// Seconds between attempts at files left in `processing` after an error.
     static let stuckFileRetryInterval: Double = 30
     private let condition = NSCondition()
@@ -42,7 +50,8 @@ public final class InboxService: @unchecked Sendable {
         self.session = session
         self.configuration = configuration
         self.logger = logger
-        folders = try InboxFolders(inbox: configuration.inbox, stateDirectory: session.store.directory)
+        folders = try InboxFolders(
+            inbox: configuration.inbox, stateDirectory: session.store.directory, claims: configuration.claims)
         watcher = configuration.polling ? nil : try InotifyWatcher(directory: folders.inbox)
     }
 
@@ -54,12 +63,13 @@ public final class InboxService: @unchecked Sendable {
         start("inbox") { self.inboxLoop() }
         start("worker") { self.workLoop() }
         start("reports") { self.reportLoop() }
+        if sharesClaims { start("claims") { self.heartbeatLoop() } }
         condition.lock()
         while !stopping { condition.wait() }
         let deadline = (stopAskedAt ?? TokenBucket.monotonic()) + configuration.shutdownTimeout
         condition.unlock()
         session.requestStop()
-        let clean = waitForThreads(["inbox", "worker", "reports"], until: deadline)
+        let clean = waitForThreads(threadNames, until: deadline)
         if clean {
             reportSettledBatches()
             return InboxShutdown(requestsLeftInFlight: 0, fileInProgress: false)
@@ -70,11 +80,18 @@ public final class InboxService: @unchecked Sendable {
         return InboxShutdown(requestsLeftInFlight: session.jobsInFlight(), fileInProgress: fileInProgress)
     }
 
-    /// Whether the inbox, worker and report threads are all running (`watch`'s health).
+    /// Whether the inbox, worker and report threads (and the claims' heartbeat) are all running
+    /// (`watch`'s health).
     public var threadsAlive: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return running.isSuperset(of: ["inbox", "worker", "reports"])
+        return running.isSuperset(of: threadNames)
+    }
+
+    private var sharesClaims: Bool { configuration.claims != .stateFolder }
+
+    private var threadNames: Set<String> {
+        sharesClaims ? ["inbox", "worker", "reports", "claims"] : ["inbox", "worker", "reports"]
     }
 
     /// Stop claiming files and rows; `run` then shuts down. Safe from any thread.
@@ -138,15 +155,23 @@ public final class InboxService: @unchecked Sendable {
             logger.notice("finishing \((path as NSString).lastPathComponent), claimed by an earlier run")
             process(path, resumed: true)
         }
+        adoptAbandonedClaims()
         var settling = SettleTracker(window: configuration.settleSeconds)
         for name in folders.inboxCandidates() where observe(name, in: &settling) { take(name) }
         var lastProcessingCheck = TokenBucket.monotonic()
+        var lastAdoptionCheck = TokenBucket.monotonic()
         var inotify = watcher
         while !isStopping {
             // A file that could not be queued (a database error) stays in processing: try again.
             if TokenBucket.monotonic() - lastProcessingCheck >= Self.stuckFileRetryInterval {
                 lastProcessingCheck = TokenBucket.monotonic()
-                for path in folders.leftInProcessing() where !isStopping { process(path, resumed: true) }
+                for path in folders.leftInProcessing() + heartbeat.files where !isStopping {
+                    process(path, resumed: true)
+                }
+            }
+            if sharesClaims, TokenBucket.monotonic() - lastAdoptionCheck >= configuration.claims.heartbeatInterval {
+                lastAdoptionCheck = TokenBucket.monotonic()
+                adoptAbandonedClaims()
             }
             var eventNames: [String] = []
             if let active = inotify {
@@ -233,6 +258,7 @@ public final class InboxService: @unchecked Sendable {
     private func take(_ name: String) {
         do {
             guard let path = try folders.claim(name) else { return }
+            if sharesClaims { heartbeat.hold(path) }
             process(path, resumed: false)
         } catch {
             logger.error("cannot claim \(name): \(error); it stays in the inbox", metadata: .file(name))
@@ -242,14 +268,15 @@ public final class InboxService: @unchecked Sendable {
     /// Queues a claimed file's rows, then archives it; or rejects it (not a regular file, not CSV
     /// at all, or content imported before). The file is opened once, without following a link and
     /// without blocking (`InputFile`), and everything is read from that descriptor. `resumed`:
-    /// the file was claimed by an earlier run, so a batch created from this very path is its own
-    /// (the run stopped before archiving it), not a repeat.
+    /// the file was claimed by an earlier run (or adopted), so a batch created from this very
+    /// claim is its own (the run stopped before archiving it), not a repeat.
     private func process(_ path: String, resumed: Bool) {
         let name = (path as NSString).lastPathComponent
         let file: InputFile
         do {
             file = try InputFile(opening: path, followingLinks: false)
         } catch InputFile.Refusal.missing {
+            heartbeat.release(path)
             logger.error("\(name) disappeared from \(path) before it could be read", metadata: .file(name))
             return
         } catch InputFile.Refusal.notRegular(let kind) {
@@ -263,12 +290,12 @@ public final class InboxService: @unchecked Sendable {
             return
         }
         do {
-            let summary = try session.ingest(file)
+            let summary = try session.ingest(file, owner: folders.ingestOwner(ofClaimed: path))
             let batch = summary.batch
-            if summary.alreadyKnown && !(resumed && batch.filePath == path) {
+            if summary.alreadyKnown && !(resumed && folders.isSameClaim(batch.filePath, as: path)) {
                 let reason =
                     "content already imported as batch \(batch.id) (file \(batch.fileName)); nothing is sent again"
-                let moved = try folders.reject(path, reason: reason)
+                let moved = try heartbeat.finish(path) { try folders.reject(path, reason: reason) }
                 EngineMetrics.file(.rejected)
                 logger.warning("rejected \(name): \(reason) → \(moved)", metadata: .file(name, batch: batch.id))
                 return
@@ -278,9 +305,11 @@ public final class InboxService: @unchecked Sendable {
             EngineMetrics.settled(provider: batch.provider, status: .invalid, count: summary.invalid)
             EngineMetrics.settled(provider: batch.provider, status: .duplicate, count: summary.duplicates)
             // Archive first, then record the new place: a batch whose recorded path is still in
-            // `processing` is how a restart knows the file there is its own, not a repeat.
-            let archived = try folders.archive(path, batchID: batch.id)
-            try session.store.relocateSource(batchID: batch.id, from: path, to: archived)
+            // `processing` (this claim's, maybe before an adoption) is how a restart or an
+            // adopter knows the file there is its own, not a repeat.
+            let archived = try heartbeat.finish(path) { try folders.archive(path, batchID: batch.id) }
+            try session.store.relocateSource(
+                batchID: batch.id, from: summary.alreadyKnown ? batch.filePath : path, to: archived)
             var line =
                 "picked up \(name): \(summary.rows) rows, \(summary.toSend) to send, \(summary.invalid) invalid, \(summary.duplicates) duplicate → batch \(batch.id); archived as \(archived)"
             if !summary.notes.isEmpty { line += " (\(summary.notes.joined(separator: "; ")))" }
@@ -298,12 +327,54 @@ public final class InboxService: @unchecked Sendable {
     private func rejectUnreadable(_ path: String, reason: String) {
         let name = (path as NSString).lastPathComponent
         do {
-            let moved = try folders.reject(path, reason: reason)
+            let moved = try heartbeat.finish(path) { try folders.reject(path, reason: reason) }
             EngineMetrics.file(.rejected)
             logger.error("rejected \(name): \(reason) → \(moved)", metadata: .file(name))
         } catch {
             logger.error("cannot reject \(name): \(error); it stays in \(path)", metadata: .file(name))
         }
+    }
+
+    // MARK: - Shared claims
+
+    /// Adopts, one at a time, every shared claim whose holder is gone, and finishes its file.
+    private func adoptAbandonedClaims() {
+        guard case .inbox(let staleAfter) = configuration.claims else { return }
+        // Never this watch's own claims, even one whose heartbeat was late.
+        let held = Set(
+            heartbeat.files.map { (($0 as NSString).deletingLastPathComponent as NSString).lastPathComponent })
+        for claim in folders.adoptableClaims(staleAfter: staleAfter) where !isStopping && !held.contains(claim) {
+            guard let files = folders.adopt(claim) else { continue }
+            for path in files { heartbeat.hold(path) }
+            for path in files where !isStopping {
+                let name = (path as NSString).lastPathComponent
+                logger.notice(
+                    "finishing \(name), adopted from claim \(claim) (its holder is gone or silent for more than \(staleAfter) s)",
+                    metadata: .file(name))
+                process(path, resumed: true)
+            }
+        }
+    }
+
+    /// Keeps this watch's shared claims alive until the inbox thread has stopped.
+    private func heartbeatLoop() {
+        while waitWhileInboxRuns(configuration.claims.heartbeatInterval) {
+            for path in heartbeat.beat() {
+                let name = (path as NSString).lastPathComponent
+                logger.warning(
+                    "lost the claim of \(name) (\(path)): another watch adopted it after this one was silent too long; it finishes the file",
+                    metadata: .file(name))
+            }
+        }
+    }
+
+    /// Waits `seconds`, or less when the inbox thread stops. Returns whether it still runs.
+    private func waitWhileInboxRuns(_ seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while running.contains("inbox"), Date() < deadline { _ = condition.wait(until: deadline) }
+        return running.contains("inbox")
     }
 
     // MARK: - Work

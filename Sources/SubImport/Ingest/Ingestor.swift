@@ -45,8 +45,12 @@ public struct Ingestor: Sendable {
 
     /// Ingests the file already open as `file`: its hash and its rows are read from that one
     /// descriptor, never by re-opening `file.path` (which names the batch's source). Same
-    /// guarantees and errors as `ingest(path:)`.
-    public func ingest(_ file: InputFile, progress: ((Int) -> Void)? = nil) throws -> IngestSummary {
+    /// guarantees and errors as `ingest(path:)`. `owner` names who ingests (default: a new
+    /// identity of this process): an earlier ingest of the same content left half done by the
+    /// same owner, or by a process of this host that is gone, is taken over.
+    public func ingest(_ file: InputFile, owner: WorkerIdentity = WorkerIdentity(), progress: ((Int) -> Void)? = nil)
+        throws -> IngestSummary
+    {
         let path = file.path
         let schema = try provider.columns(mode: mode).withDefaults(defaults)
         var textCheck = BinaryContentCheck()
@@ -66,7 +70,7 @@ public struct Ingestor: Sendable {
         let fileName = (path as NSString).lastPathComponent
         let batchID: String
         switch try store.beginIngest(
-            identity: identity, fileName: fileName, filePath: path.absolutePath, owner: WorkerIdentity())
+            identity: identity, fileName: fileName, filePath: path.absolutePath, owner: owner)
         {
         case .exists(let existing):
             let counts = try store.statusCounts(batchID: existing.id)

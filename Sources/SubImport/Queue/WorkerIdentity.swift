@@ -17,6 +17,12 @@ public struct WorkerIdentity: Sendable, Hashable, CustomStringConvertible {
         description = "pid:\(getpid()):\(UInt32.random(in: 0...UInt32.max))@\(Self.host)"
     }
 
+    /// The identity named `description` (`pid:<pid>:<random>@<host>`): one that outlives the
+    /// process that made it, like a claimed inbox file's (`ClaimToken`).
+    init(named description: String) {
+        self.description = description
+    }
+
     /// This machine's host name (`gethostname`), or `localhost` when it has none.
     public static let host: String = {
         var buffer = [CChar](repeating: 0, count: 256)

@@ -46,10 +46,10 @@ public final class ImportSession: @unchecked Sendable {
         try ingestor.ingest(path: path, progress: progress)
     }
 
-    /// Ingests a file already open (see `Ingestor.ingest(_:progress:)`): the inbox's way, which
-    /// never re-opens a path.
-    public func ingest(_ file: InputFile) throws -> IngestSummary {
-        try ingestor.ingest(file)
+    /// Ingests a file already open, as `owner` (see `Ingestor.ingest(_:owner:progress:)`): the
+    /// inbox's way, which never re-opens a path.
+    public func ingest(_ file: InputFile, owner: WorkerIdentity = WorkerIdentity()) throws -> IngestSummary {
+        try ingestor.ingest(file, owner: owner)
     }
 
     private var ingestor: Ingestor {
