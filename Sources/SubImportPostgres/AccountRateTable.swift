@@ -81,14 +81,18 @@ enum AccountRateTable {
         return Registration(previousRate: previousRate, previousBurst: previousBurst, liftedStop: stop)
     }
 
-    /// What one reservation returned.
+    /// What one reservation of `count` consecutive departures returned.
     struct Reservation: Equatable {
         /// When the first reserved departure may leave (database clock, seconds).
         var slot: Double
+        /// The end of the schedule after it (`next_slot`).
+        var nextSlot: Double
         /// The database clock when the reservation was made.
         var clock: Double
         /// Seconds between departures at the pace in force after it (0 when unlimited).
         var spacing: Double
+        /// The burst in force (the row's).
+        var burst: Double
         /// The rate in force after it (`rate × factor`; 0 = unlimited).
         var effectiveRate: Double
         /// The account's stop: when set, nothing was reserved.
@@ -96,6 +100,16 @@ enum AccountRateTable {
 
         /// How long the caller of the first departure waits from `clock`.
         var wait: Double { max(0, slot - clock) }
+
+        /// How long each of the `count` departures reserved together waits from `clock`, in
+        /// order: departure i leaves at `max(slot, base + i × spacing − (burst − 1) × spacing)`
+        /// where `base = nextSlot − count × spacing` (what one reservation at a time would give).
+        func waits(count: Int) -> [Double] {
+            let base = nextSlot - Double(count) * spacing
+            return (0..<count).map { index in
+                max(0, max(slot, base + (Double(index) - (burst - 1)) * spacing) - clock)
+            }
+        }
     }
 
     /// The factor (and its recovery origin) after the recoveries due at `c.now`: doubled once per
@@ -110,18 +124,21 @@ enum AccountRateTable {
                 ELSE r.last_throttle END AS last_throttle) AS f
         """
 
-    /// Reserves the next departure of `account` in one statement, and reads the account's stop in
-    /// the same one: when it is stopped nothing is reserved (`stopReason` says why).
-    static func reserve(_ session: PostgresSession, account: String, clock: Double? = nil) throws -> Reservation? {
+    /// Reserves the next `count` departures of `account` in one statement, and reads the
+    /// account's stop in the same one: when it is stopped nothing is reserved (`stopReason` says
+    /// why).
+    static func reserve(_ session: PostgresSession, account: String, count: Int = 1, clock: Double? = nil) throws
+        -> Reservation?
+    {
         let rows = try session.query(
             """
             UPDATE subimport_account_rate AS r
             SET (factor, last_throttle, next_slot, last_slot, last_clock, reserved) = (
                 SELECT f.factor, f.last_throttle,
-                    CASE WHEN r.stop_reason IS NULL THEN b.base + s.spacing ELSE r.next_slot END,
+                    CASE WHEN r.stop_reason IS NULL THEN b.base + \(count) * s.spacing ELSE r.next_slot END,
                     GREATEST(b.start, b.base - (r.burst - 1) * s.spacing),
                     c.now,
-                    r.reserved + CASE WHEN r.stop_reason IS NULL THEN 1 ELSE 0 END
+                    r.reserved + CASE WHEN r.stop_reason IS NULL THEN \(count) ELSE 0 END
                 FROM (SELECT COALESCE(\(clock)::float8, extract(epoch FROM clock_timestamp())::float8) AS now) AS c
                 \(unescaped: recovered)
                 CROSS JOIN LATERAL (SELECT CASE WHEN r.rate > 0 THEN 1 / (r.rate * f.factor) ELSE 0 END AS spacing) AS s
@@ -129,13 +146,14 @@ enum AccountRateTable {
                     GREATEST(r.next_slot, c.now, r.paused_until) AS base) AS b
             )
             WHERE r.account = \(account)
-            RETURNING r.last_slot, r.last_clock, r.rate, r.factor, r.stop_reason
+            RETURNING r.last_slot, r.next_slot, r.last_clock, r.rate, r.burst, r.factor, r.stop_reason
             """)
         guard let row = rows.first else { return nil }
-        let (slot, now, rate, factor, stop) = try row.decode((Double, Double, Double, Double, String?).self)
+        let (slot, nextSlot, now, rate, burst, factor, stop) = try row.decode(
+            (Double, Double, Double, Double, Double, Double, String?).self)
         return Reservation(
-            slot: slot, clock: now, spacing: rate > 0 ? 1 / (rate * factor) : 0, effectiveRate: rate * factor,
-            stopReason: stop)
+            slot: slot, nextSlot: nextSlot, clock: now, spacing: rate > 0 ? 1 / (rate * factor) : 0, burst: burst,
+            effectiveRate: rate * factor, stopReason: stop)
     }
 
     /// The provider pushed back: halve the factor (down to ¹⁄₁₆), hold every departure of every

@@ -8,7 +8,10 @@ import SubImport
 /// Each `acquire` reserves the account's next departure with one `UPDATE … RETURNING` on its
 /// `subimport_account_rate` row (`AccountRateTable`: the token bucket's reserve-on-arrival on the
 /// database clock, so hosts with skewed clocks share one schedule), then sleeps here until it —
-/// interruptibly, like `TokenBucket`. The same statement returns the account's fatal stop: a stop
+/// interruptibly, like `TokenBucket`. Callers of this process that arrive while a reservation
+/// statement runs are served together by the next one (`BatchCombiner`): one statement then
+/// reserves one consecutive departure for each of them, so a busy process makes fewer round
+/// trips than departures, and a quiet one reserves nothing ahead. The same statement returns the account's fatal stop: a stop
 /// published by any process is seen by every other one at its next reservation, and by callers
 /// already waiting for a slot within `stopPollInterval`. A 429 (`throttle`) halves the rate and
 /// pauses departures for every process; it recovers as `TokenBucket` does.
@@ -26,6 +29,8 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
     /// How often a caller waiting for its slot reads the account's stop (seconds).
     public let stopPollInterval: Double
     private let pool: PostgresConnectionPool
+    /// Reserves departures for every caller that arrived meanwhile, in one statement.
+    private let reserver: BatchCombiner<GrantedDeparture>
     private let owner: String
     private let logger: Logger
     /// Guards the waits (`cancelled`, the counts); `shouldStop` is called holding it.
@@ -54,6 +59,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
         self.logger = logger
         owner = WorkerIdentity().description
         seenRate = configuredRate
+        reserver = BatchCombiner { [pool] count in try GrantedDeparture.reserve(count, of: account, in: pool) }
         let registration: AccountRateTable.Registration
         do {
             registration = try pool.transaction { session in
@@ -109,8 +115,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
 
     @discardableResult
     public func acquire(unless shouldStop: () -> Bool) -> Bool {
-        guard let reservation = reserve(unless: shouldStop) else { return false }
-        let deadline = TokenBucket.monotonic() + min(reservation.wait, TokenBucket.longestPause)
+        guard let deadline = reserve(unless: shouldStop) else { return false }
         condition.lock()
         reservationCount += 1
         waitingCount += 1
@@ -139,9 +144,10 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
         return false
     }
 
-    /// Reserves one departure, retrying while the database fails; nil when the account is
-    /// stopped, the limiter cancelled or `shouldStop` true (nothing reserved then).
-    private func reserve(unless shouldStop: () -> Bool) -> AccountRateTable.Reservation? {
+    /// Reserves one departure, retrying while the database fails: the monotonic time at which it
+    /// may leave; nil when the account is stopped, the limiter cancelled or `shouldStop` true
+    /// (nothing reserved then).
+    private func reserve(unless shouldStop: () -> Bool) -> Double? {
         var backoff = 0.05
         while true {
             condition.lock()
@@ -149,12 +155,9 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
             condition.unlock()
             if stop { return nil }
             do {
-                let reservation = try pool.withConnection { try AccountRateTable.reserve($0, account: account) }
-                guard let reservation else {
-                    throw SubImportError.queueLocation("the rate row of account \(account) is gone")
-                }
-                see(stop: reservation.stopReason, rate: reservation.effectiveRate, stopWasRead: true)
-                return reservation.stopReason == nil ? reservation : nil
+                guard let granted = try reserver.one() else { continue }
+                see(stop: granted.reservation.stopReason, rate: granted.reservation.effectiveRate, stopWasRead: true)
+                return granted.deadline
             } catch {
                 reportFailure(error, doing: "reserve a departure")
                 condition.lock()
@@ -255,6 +258,32 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
             logger.warning(
                 "cannot \(what) for account \(account) at \(pool.location): \(PostgresErrorText.describe(error)); retrying"
             )
+        }
+    }
+}
+
+/// One caller's share of a reservation made for several (`AccountRateTable.reserve(count:)`).
+private struct GrantedDeparture: Sendable {
+    /// What the statement returned (the same for every caller it served).
+    var reservation: AccountRateTable.Reservation
+    /// The monotonic time at which this caller may leave; nil when the account is stopped.
+    var deadline: Double?
+
+    /// Reserves `count` consecutive departures of `account`: one for each caller, in order.
+    static func reserve(_ count: Int, of account: String, in pool: PostgresConnectionPool) throws -> [GrantedDeparture]
+    {
+        let reservation = try pool.withConnection {
+            try AccountRateTable.reserve($0, account: account, count: count)
+        }
+        guard let reservation else {
+            throw SubImportError.queueLocation("the rate row of account \(account) is gone")
+        }
+        guard reservation.stopReason == nil else {
+            return Array(repeating: GrantedDeparture(reservation: reservation, deadline: nil), count: count)
+        }
+        let received = TokenBucket.monotonic()
+        return reservation.waits(count: count).map {
+            GrantedDeparture(reservation: reservation, deadline: received + min($0, TokenBucket.longestPause))
         }
     }
 }

@@ -47,6 +47,24 @@ struct SharedRateLimiterTests {
         }
     }
 
+    @Test func aBatchOfReservationsLeavesExactlyAsOneReservationAtATimeWould() async throws {
+        try await RateTestDatabase.with { pool in
+            try register(pool, rate: 20, burst: 3)
+            try register(pool, rate: 20, burst: 3, account: "batched")
+            for (time, count) in [(100.0, 5), (100.1, 1), (100.1, 4), (103, 2), (103.05, 6)] {
+                let single = try (0..<count).map { _ in try reserve(pool, at: time).wait }
+                let batch = try #require(
+                    try pool.withConnection {
+                        try AccountRateTable.reserve($0, account: "batched", count: count, clock: time)
+                    })
+                let batched = batch.waits(count: count)
+                #expect(
+                    zip(single, batched).allSatisfy { abs($0 - $1) < 1e-6 }, "\(count) at \(time): \(single) \(batched)"
+                )
+            }
+        }
+    }
+
     @Test func aRefundGivesTheSlotToTheNextArrivalButNeverExceedsTheBurst() async throws {
         try await RateTestDatabase.with { pool in
             try register(pool, rate: 10, burst: 1)
@@ -197,11 +215,13 @@ struct SharedRateLimiterTests {
 
     // MARK: Helpers
 
-    private func register(_ pool: PostgresConnectionPool, rate: Double, burst: Double) throws {
+    private func register(
+        _ pool: PostgresConnectionPool, rate: Double, burst: Double, account: String = Self.account
+    ) throws {
         _ = try pool.transaction { session in
             try AccountRateTable.create(session)
             return try AccountRateTable.register(
-                session, account: Self.account, rate: rate, burst: burst, recoveryInterval: 5, by: "test")
+                session, account: account, rate: rate, burst: burst, recoveryInterval: 5, by: "test")
         }
     }
 
