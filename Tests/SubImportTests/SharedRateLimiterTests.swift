@@ -213,6 +213,33 @@ struct SharedRateLimiterTests {
         }
     }
 
+    @Test func aStopPublishedByAnotherRuntimeEndsThisRuntimesWork() async throws {
+        try await RateTestDatabase.with { _, database in
+            var options = EngineHarness.fastOptions
+            options.rate = 10
+            options.concurrency = 2
+            let harness = try await EngineHarness(options: options)
+            // Two runtimes, as two hosts: each its own gates, over a pool of its own.
+            let working = try harness.makeSession(
+                mode: .create, options: options, gates: try database.limiters(stopPollInterval: 0.05).accountGates())
+            let stopping = try harness.makeSession(
+                mode: .create, options: options, gates: try database.limiters().accountGates())
+            #expect(working.gate.limiter is SharedAccountLimiter)
+            let summary = try working.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(20)))
+            let result = BackgroundWork { working.work(batchIDs: [summary.batch.id]) }
+            #expect(await waitFor { harness.sandbox.requestCount() >= 2 })
+
+            stopping.gate.stop(reason: "HTTP 403 code 150 on the other host")
+            #expect(await waitFor { result.value != nil })
+            #expect(result.value?.fatalStop == "HTTP 403 code 150 on the other host")
+            #expect(try working.store.statusCounts(batchID: summary.batch.id)["pending"] ?? 0 > 0)
+            #expect(
+                try database.pool.withConnection { try AccountRateTable.reserved($0, account: working.account.key) }
+                    == result.value?.requests, "every request of the runtime reserved one shared departure")
+            await harness.close()
+        }
+    }
+
     // MARK: Helpers
 
     private func register(
