@@ -9,26 +9,30 @@ public final class SharedAccountLimiters: Sendable {
     private let pool: PostgresConnectionPool
     private let ownsPool: Bool
     private let stopPollInterval: Double
+    private let recoveryInterval: Double
     private let logger: Logger
 
     /// Limiters of the database at `location` (the password from `PostgresPassword`), over
     /// `connections` connections opened when first needed. A caller waiting for its slot reads
-    /// the account's stop every `stopPollInterval` seconds.
+    /// the account's stop every `stopPollInterval` seconds; after a 429 the rate doubles back
+    /// every `recoveryInterval` seconds (registered with the rate: the last process started wins).
     public init(
         location: PostgresLocation, password: String?, connections: Int = 4, stopPollInterval: Double = 1,
-        logger: Logger
+        recoveryInterval: Double = 5, logger: Logger
     ) throws {
         pool = try PostgresConnectionPool(location: location, password: password, size: connections, logger: logger)
         ownsPool = true
         self.stopPollInterval = stopPollInterval
+        self.recoveryInterval = recoveryInterval
         self.logger = logger
     }
 
     /// Limiters using `pool` (owned by the caller: `shutdown` leaves it open).
-    init(pool: PostgresConnectionPool, stopPollInterval: Double = 1, logger: Logger) {
+    init(pool: PostgresConnectionPool, stopPollInterval: Double = 1, recoveryInterval: Double = 5, logger: Logger) {
         self.pool = pool
         ownsPool = false
         self.stopPollInterval = stopPollInterval
+        self.recoveryInterval = recoveryInterval
         self.logger = logger
     }
 
@@ -38,7 +42,8 @@ public final class SharedAccountLimiters: Sendable {
     /// `SubImportError.queueLocation` when the database cannot be used.
     public func limiter(account: String, rate: Double, burst: Int) throws -> SharedAccountLimiter {
         try SharedAccountLimiter(
-            pool: pool, account: account, rate: rate, burst: burst, stopPollInterval: stopPollInterval, logger: logger)
+            pool: pool, account: account, rate: rate, burst: burst, recoveryInterval: recoveryInterval,
+            stopPollInterval: stopPollInterval, logger: logger)
     }
 
     /// Account gates whose limiters are these shared ones (one per account, as always).
