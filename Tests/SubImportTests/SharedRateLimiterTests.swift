@@ -370,3 +370,20 @@ final class RateTestDatabase: @unchecked Sendable {
         }.get()
     }
 }
+
+/// A shared limiter whose database cannot be reached is refused when it is made, saying where
+/// (never with the password), rather than pacing nobody.
+@Suite struct SharedRateLimiterUnreachableTests {
+    @Test func aDatabaseThatCannotBeReachedIsAClearErrorWithoutThePassword() throws {
+        let location = try PostgresLocation(url: "postgres://subimport@127.0.0.1:\(closedLoopbackPort())/queue")
+        let limiters = try SharedAccountLimiters(
+            location: location, password: "s3cret-password", logger: RateTestDatabase.logger)
+        defer { limiters.shutdown() }
+        let error = #expect(throws: SubImportError.self) {
+            _ = try limiters.accountGates().gate(account: "octopush:a", rate: 5, burst: 1)
+        }
+        let text = "\(String(describing: error))"
+        #expect(text.contains("cannot connect") && text.contains("127.0.0.1"), "\(text)")
+        #expect(!text.contains("s3cret-password"))
+    }
+}
