@@ -325,6 +325,9 @@ import Testing
         let negative = try await CLI.run(["watch", "--inbox", inbox, "--settle", "-1", "--sandbox"])
         #expect(negative.status == 2)
         #expect(negative.stderr.contains("--settle"), "\(negative.stderr)")
+        let instant = try await CLI.run(["watch", "--inbox", inbox, "--claim-stale-after", "0.5", "--sandbox"])
+        #expect(instant.status == 2)
+        #expect(instant.stderr.contains("--claim-stale-after must be 1 second or more"), "\(instant.stderr)")
         let fileAsInbox = folder.write("plain.csv", validRows(1))
         let notAFolder = try await CLI.run(
             ["watch", "--inbox", fileAsInbox, "--sandbox", "--state", state, "--reports", reports])
