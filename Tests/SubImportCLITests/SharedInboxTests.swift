@@ -29,6 +29,18 @@ struct SharedInboxTests {
 
     func names(_ path: String) -> [String] { Self.names(path) }
 
+    /// Whether every thread of process `pid` is stopped (state `T` in `/proc/<pid>/task/*/stat`).
+    static func isStopped(_ pid: pid_t) -> Bool {
+        let tasks = names("/proc/\(pid)/task")
+        return !tasks.isEmpty
+            && tasks.allSatisfy { task in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                    let end = stat.range(of: ") ", options: .backwards)
+                else { return false }
+                return stat[end.upperBound...].hasPrefix("T") || stat[end.upperBound...].hasPrefix("t")
+            }
+    }
+
     static func names(_ path: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
     }
@@ -71,6 +83,8 @@ struct SharedInboxTests {
                     continue
                 }
                 kill(victim, SIGSTOP)
+                // The signal is asynchronous: look again only once every thread has stopped.
+                while !Self.isStopped(victim), Date() < deadline { usleep(1_000) }
                 if holdsClaim() {
                     kill(victim, SIGKILL)
                     return true
