@@ -18,8 +18,8 @@ struct PostgresTimeouts: Sendable, Equatable {
         let busy = max(0.1, busyTimeout)
         connect = max(1, busy)
         lock = busy
-        statement = 2 * busy + 5
-        answer = statement + 2
+        statement = 2 * busy + 1
+        answer = statement + 1
     }
 
     /// The session settings sent when a connection starts (milliseconds, as the server reads them).

@@ -1,0 +1,286 @@
+import Dispatch
+import Foundation
+import Logging
+import Testing
+
+@testable import SubImport
+@testable import SubImportPostgres
+
+/// PostgreSQL-specific behaviour of `PostgresQueue` (the behaviour both stores share is the
+/// contract suite's). Runs only when `SUBIMPORT_TEST_POSTGRES_URL` names a server (and
+/// `SUBIMPORT_TEST_POSTGRES_PASSWORD` its role's password, if it needs one); each test gets a
+/// database of its own.
+@Suite(.enabled(if: ScratchPostgres.isConfigured, "SUBIMPORT_TEST_POSTGRES_URL is not set"))
+struct PostgresQueueTests {
+    let directory = TestDirectory()
+
+    /// `count` rows of `Fixtures.validRows` ingested into `queue` for account `acct`.
+    func ingest(_ count: Int, into queue: PostgresQueue, name: String = "q.csv") throws -> String {
+        try Ingestor(store: queue, provider: OctopushProvider(), mode: .create, account: "acct")
+            .ingest(path: directory.write(name, Fixtures.validRows(count))).batch.id
+    }
+
+    @Test func migrationsRunOnceWhenManyProcessesOpenTheQueueAtOnce() throws {
+        let database = try ScratchPostgres()
+        let opened = NSLock()
+        nonisolated(unsafe) var failures: [String] = []
+        nonisolated(unsafe) var queues: [PostgresQueue] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            do {
+                let queue = try database.queue(directory: directory.file("state\(index)"))
+                opened.withLock { queues.append(queue) }
+            } catch {
+                opened.withLock { failures.append("\(error)") }
+            }
+        }
+        #expect(failures.isEmpty)
+        #expect(queues.count == 4)
+        let again = try database.queue(directory: directory.file("again"))
+        #expect(try again.batches().isEmpty)
+        let recorded = try database.admin { session in
+            try session.query("SELECT version FROM subimport_migration ORDER BY version").map { try $0.decode(Int.self) }
+        }
+        #expect(recorded == PostgresMigrations.all.map(\.version))
+        for queue in queues + [again] { queue.close() }
+    }
+
+    @Test func claimsOfManyThreadsOnTwoQueuesNeverHandOutAJobTwice() throws {
+        let database = try ScratchPostgres()
+        let first = try database.queue(directory: directory.file("a"))
+        let second = try database.queue(directory: directory.file("b"))
+        defer {
+            first.close()
+            second.close()
+        }
+        let batch = try ingest(300, into: first)
+        let lock = NSLock()
+        nonisolated(unsafe) var claims: [Int64] = []
+        nonisolated(unsafe) var errors: [String] = []
+        // Each job is claimed twice: its first attempt is retried at once, its second creates it,
+        // so claims of retrying jobs and settlements to `retrying` run at the same time.
+        DispatchQueue.concurrentPerform(iterations: 6) { index in
+            let queue = index.isMultiple(of: 2) ? first : second
+            let owner = WorkerIdentity()
+            do {
+                while true {
+                    let jobs = try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 7, leaseSeconds: 60)
+                    if jobs.isEmpty {
+                        if try queue.outlook(scope: WorkScope(account: "acct")).unsettled == 0 { return }
+                        continue
+                    }
+                    lock.withLock { claims += jobs.map(\.id) }
+                    let entries = jobs.map { job in
+                        SettlementEntry(
+                            jobID: job.id, leaseOwner: owner.description,
+                            job.attempts == 1
+                                ? .retry(
+                                    at: now(), errorCode: nil, errorMessage: nil, note: nil, countsAsFailure: false,
+                                    ambiguous: false)
+                                : .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiKey: "K\(job.row)"),
+                            attempt: AttemptRecord(
+                                startedAt: now(), finishedAt: now(), failureClass: .created, httpStatus: 201,
+                                errorCode: nil, message: nil, worker: owner.description),
+                            claimedAttempts: job.attempts)
+                    }
+                    let applied = try queue.settle(entries)
+                    if applied.contains(false) { lock.withLock { errors.append("a held job was not settled") } }
+                }
+            } catch {
+                lock.withLock { errors.append("\(error)") }
+            }
+        }
+        #expect(errors.isEmpty)
+        #expect(claims.count == 600)
+        #expect(Set(claims).count == 300)
+        #expect(try first.statusCounts(batchID: batch) == ["created": 300])
+        #expect(try second.batch(id: batch)?.state == .settled)
+        #expect(try first.traffic(batchID: batch).requests == 600)
+        var secrets = 0
+        try second.forEachJob(batchID: batch) { job in secrets += job.state == .created && job.attempts == 2 ? 1 : 0 }
+        #expect(secrets == 300)
+        #expect(try first.storedRow(batchID: batch, row: 42)?.secret == nil)
+    }
+
+    @Test func bulkRowsWithAndWithoutValuesReadBackInOrderAcrossPages() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let owner = WorkerIdentity()
+        guard
+            case .started(let batch) = try queue.beginIngest(
+                identity: BatchIdentity(sha256: "abc", provider: "octopush", mode: "create", account: "acct"),
+                fileName: "big.csv", filePath: "/in/big.csv", owner: owner)
+        else {
+            Issue.record("the batch was not started")
+            return
+        }
+        let count = PostgresQueue.rowsPerInsert + PostgresQueue.jobsPerPage + 17
+        let jobs = (1...count).map { row in
+            row.isMultiple(of: 3)
+                ? NewJob(
+                    row: row, line: row + 1, state: .invalid, fields: "[\"r\(row)\"]", errorCode: "bad",
+                    errorMessage: "it's \"bad\", \u{e9}", note: nil)
+                : NewJob(row: row, line: row + 1, state: .queued, fields: "[\"r\(row)\"]", secret: "pw\(row)")
+        }
+        try queue.appendJobs(batchID: batch, jobs)
+        #expect(throws: SubImportError.self) { try queue.appendJobs(batchID: "nosuchbatch", jobs) }
+        try queue.finishIngest(
+            batchID: batch, totalRows: count, toSend: count - count / 3, encoding: "UTF-8", notes: "",
+            columns: ["first_name"])
+        var rows: [Int] = []
+        var mismatches = 0
+        try queue.forEachJob(batchID: batch) { job in
+            rows.append(job.row)
+            let expected = jobs[job.row - 1]
+            if job.state != expected.state || job.fields["first_name"] != "r\(job.row)"
+                || job.errorMessage != expected.errorMessage || job.note != nil
+            {
+                mismatches += 1
+            }
+        }
+        #expect(rows == Array(1...count))
+        #expect(mismatches == 0)
+        #expect(try queue.storedRow(batchID: batch, row: 4)?.secret == "pw4")
+        #expect(try queue.storedRow(batchID: batch, row: 3)?.secret == nil)
+        #expect(try queue.statusCounts(batchID: batch) == ["pending": count - count / 3, "invalid": count / 3])
+    }
+
+    @Test func countsStayRightAsTheirDeltasAreFolded() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let batch = try ingest(100, into: queue)
+        let owner = WorkerIdentity()
+        for _ in 0..<50 {
+            for job in try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 2, leaseSeconds: 60) {
+                try queue.settle(
+                    jobID: job.id, leaseOwner: owner.description,
+                    .settle(job.row.isMultiple(of: 2) ? .created : .failed, errorCode: nil, errorMessage: nil, note: nil),
+                    attempt: nil)
+            }
+            _ = try queue.pendingDetail(batchID: batch)
+        }
+        #expect(try queue.statusCounts(batchID: batch) == ["created": 50, "failed": 50])
+        let deltaRows = try database.admin { session in
+            try session.query("SELECT COUNT(*) FROM batch_count").first?.decode(Int.self) ?? -1
+        }
+        #expect(deltaRows <= PostgresBatchCounts.foldThreshold + 8)
+        #expect(try queue.retry(batchID: batch, secrets: [2: "again"], secretRequired: true) == (0, 50))
+        #expect(try queue.retry(batchID: batch, secrets: [1: "again"], secretRequired: true) == (1, 49))
+        #expect(try queue.statusCounts(batchID: batch) == ["created": 50, "failed": 49, "pending": 1])
+        #expect(try queue.cancel(batchID: batch) == 1)
+        #expect(try queue.batch(id: batch)?.state == .cancelled)
+    }
+
+    @Test func aURLWithAPasswordIsRefusedWithoutRepeatingIt() throws {
+        let error = #expect(throws: SubImportError.self) {
+            try PostgresQueue(
+                url: "postgres://someone:hunter2secret@127.0.0.1:1/db", directory: directory.file("state"),
+                environment: [:])
+        }
+        #expect(error.map { "\($0)".contains("hunter2secret") } == false)
+    }
+
+    @Test(.enabled(if: ScratchPostgres.password != nil, "the test role needs no password"))
+    func thePasswordComesFromPGPASSWORDOrAPrivatePgpassOnly() throws {
+        let database = try ScratchPostgres()
+        let password = try #require(ScratchPostgres.password)
+        let location = try PostgresLocation(url: database.url)
+        try database.queue(directory: directory.file("env"), environment: ["PGPASSWORD": password]).close()
+        let line = "\(location.host):\(location.port):\(location.database):\(location.user):\(password)\n"
+        let pgpass = directory.write("pgpass", line)
+        chmod(pgpass, 0o600)
+        try database.queue(directory: directory.file("file"), environment: ["PGPASSFILE": pgpass]).close()
+        chmod(pgpass, 0o644)
+        let refused = #expect(throws: SubImportError.self) {
+            try database.queue(directory: directory.file("open"), environment: ["PGPASSFILE": pgpass])
+        }
+        let message = refused.map { "\($0)" } ?? ""
+        #expect(message.contains(location.description))
+        #expect(!message.contains(password))
+    }
+
+    @Test func aStuckOrVanishedServerMakesSettleThrowInsteadOfHanging() throws {
+        let database = try ScratchPostgres()
+        let relay = try TCPRelay(to: try PostgresLocation(url: database.url).port)
+        let queue = try database.queue(
+            directory: directory.file("state"), options: StoreOptions(busyTimeout: 0.2), relayPort: relay.port)
+        defer { queue.close() }
+        _ = try ingest(3, into: queue)
+        let owner = WorkerIdentity()
+        let jobs = try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 3, leaseSeconds: 60)
+        #expect(jobs.count == 3)
+        func settleInBackground(_ job: ClaimedJob) -> DispatchSemaphore {
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var outcome: Result<Bool, any Error>?
+            DispatchQueue.global().async {
+                outcome = Result {
+                    try queue.settle(
+                        jobID: job.id, leaseOwner: owner.description,
+                        .settle(.created, errorCode: nil, errorMessage: nil, note: nil), attempt: nil)
+                }
+                #expect(throws: SubImportError.self) { try outcome?.get() }
+                let message = (try? outcome?.get()).map { _ in "" } ?? "\(outcome.map { "\($0)" } ?? "")"
+                #expect(message.contains("127.0.0.1:\(relay.port)"))
+                done.signal()
+            }
+            return done
+        }
+        relay.freeze()
+        #expect(settleInBackground(jobs[0]).wait(timeout: .now() + 60) == .success, "settle hung on a stuck server")
+        relay.cut()
+        #expect(settleInBackground(jobs[1]).wait(timeout: .now() + 60) == .success, "settle hung on a gone server")
+        #expect(throws: SubImportError.self) { try queue.checkWritable() }
+    }
+}
+
+/// A database of its own for one test on the server of `SUBIMPORT_TEST_POSTGRES_URL`, created
+/// at init and dropped when released.
+final class ScratchPostgres: @unchecked Sendable {
+    static let serverURL = ProcessInfo.processInfo.environment["SUBIMPORT_TEST_POSTGRES_URL"]
+    static let password = ProcessInfo.processInfo.environment["SUBIMPORT_TEST_POSTGRES_PASSWORD"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static var isConfigured: Bool { !(serverURL ?? "").isEmpty }
+
+    let name = "subimport_test_\(UUID().uuidString.prefix(12).lowercased().filter { $0.isLetter || $0.isNumber })"
+    let url: String
+    private let server: PostgresLocation
+    private let pool: PostgresConnectionPool
+
+    init() throws {
+        server = try PostgresLocation(url: Self.serverURL ?? "")
+        url = "postgres://\(server.user)@\(server.host):\(server.port)/\(name)"
+        pool = try PostgresConnectionPool(
+            location: server, password: Self.password, size: 1, timeouts: PostgresTimeouts(busyTimeout: 10),
+            logger: Logger(label: "test"))
+        _ = try pool.withConnection { try $0.execute("CREATE DATABASE \(unescaped: name)") }
+    }
+
+    deinit {
+        _ = try? pool.withConnection { try $0.execute("DROP DATABASE \(unescaped: name) WITH (FORCE)") }
+        pool.shutdown()
+    }
+
+    /// The queue in this database, with the test role's password (or `environment`), through
+    /// the loopback port `relayPort` when given.
+    func queue(
+        directory: String, options: StoreOptions = StoreOptions(busyTimeout: 5), environment: [String: String]? = nil,
+        relayPort: Int? = nil
+    ) throws -> PostgresQueue {
+        let target = relayPort.map { "postgres://\(server.user)@127.0.0.1:\($0)/\(name)" } ?? url
+        return try PostgresQueue(
+            url: target, directory: directory, options: options,
+            environment: environment ?? Self.password.map { ["PGPASSWORD": $0] } ?? ["PGPASSFILE": "/nonexistent"])
+    }
+
+    /// Runs `body` on a connection to this database.
+    func admin<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+        let location = try PostgresLocation(url: url)
+        let pool = try PostgresConnectionPool(
+            location: location, password: Self.password, size: 1, timeouts: PostgresTimeouts(busyTimeout: 10),
+            logger: Logger(label: "test"))
+        defer { pool.shutdown() }
+        return try pool.withConnection(body)
+    }
+}
