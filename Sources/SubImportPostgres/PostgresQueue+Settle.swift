@@ -6,26 +6,31 @@ extension PostgresQueue {
     /// none is. Returns, for each entry in order, whether its job was still held by that claim
     /// (false: that entry changed nothing).
     ///
-    /// Each entry is one conditional `UPDATE … WHERE state = 'running' AND lease_owner = …`:
-    /// when a rescue (or another process) changes the job first, the server re-checks the
-    /// condition on the new row and the entry does nothing. Jobs are updated in id order and the
-    /// batches' unsettled counts once per batch at the end, in batch order, so that concurrent
-    /// settlements lock rows in one order and never deadlock. A settled row's password is set
-    /// NULL in the same statement; the `onSecretErased` action runs after the commit.
+    /// The jobs are changed by one `UPDATE … FROM unnest(…) WHERE state = 'running' AND
+    /// lease_owner = …` (entries naming a job twice take one more statement each time): when a
+    /// rescue or another process changes a job first, the server re-checks the condition on the
+    /// new row and that entry does nothing. The batches' unsettled counts are updated once per
+    /// batch afterwards, in batch order, so that concurrent settlements lock batch rows in one
+    /// order and never deadlock. A settled row's password is set NULL in the same statement; the
+    /// `onSecretErased` action runs after the commit.
     public func settle(_ entries: [SettlementEntry]) throws -> [Bool] {
         guard !entries.isEmpty else { return [] }
         let time = now()
-        let order = entries.indices.sorted { entries[$0].jobID < entries[$1].jobID }
         let (applied, erased) = try write { session in
             var applied = Array(repeating: false, count: entries.count)
             var settledByBatch: [String: Int] = [:]
             var attempts = PostgresAttemptRows()
-            for index in order {
-                let entry = entries[index]
-                guard let (batchID, number, outcome) = try apply(entry, session: session, time: time) else { continue }
-                applied[index] = true
-                if case .settle = entry.settlement { settledByBatch[batchID, default: 0] += 1 }
-                if let attempt = entry.attempt { attempts.append(jobID: entry.jobID, number: number, outcome, attempt) }
+            for round in Self.rounds(entries) {
+                let changed = try Self.apply(round.map { entries[$0] }, session: session, time: time)
+                for index in round {
+                    let entry = entries[index]
+                    guard let (batchID, number) = changed[entry.jobID] else { continue }
+                    applied[index] = true
+                    if case .settle = entry.settlement { settledByBatch[batchID, default: 0] += 1 }
+                    if let attempt = entry.attempt {
+                        attempts.append(jobID: entry.jobID, number: number, entry.settlement.outcome, attempt)
+                    }
+                }
             }
             try attempts.insert(session)
             for (batchID, count) in settledByBatch.sorted(by: { $0.key < $1.key }) {
@@ -43,67 +48,132 @@ extension PostgresQueue {
         return applied
     }
 
-    /// Applies one entry if its job is still held by that claim: the job's batch, its attempt
-    /// count (the number of the attempt to record) and the outcome to record; nil when it is not.
-    private func apply(_ entry: SettlementEntry, session: PostgresSession, time: Timestamp) throws
-        -> (batchID: String, attempts: Int, outcome: String)?
-    {
-        let held: PostgresQuery.StringInterpolation.Held = (entry.jobID, entry.leaseOwner, entry.claimedAttempts)
-        let rows: [PostgresRow]
-        let outcome: String
-        switch entry.settlement {
-        case .settle(let state, let code, let message, let note, let apiLogin, let apiKey):
-            outcome = state.rawValue
-            rows = try session.query(
-                """
-                UPDATE job SET state = \(state.rawValue), secret = NULL, error_code = \(code),
-                    error_message = \(message), note = COALESCE(\(note), note), api_login = \(apiLogin),
-                    api_key = \(apiKey), lease_owner = NULL, lease_expires_at = NULL, updated_at = \(time)
-                WHERE \(held: held)
-                RETURNING batch_id, attempts
-                """)
-        case .retry(let at, let code, let message, let note, let countsAsFailure, let ambiguous):
-            outcome = JobState.retrying.rawValue
-            rows = try session.query(
-                """
-                UPDATE job SET state = 'retrying', run_at = \(at), error_code = \(code), error_message = \(message),
-                    note = COALESCE(\(note), note), failures = failures + \(countsAsFailure ? 1 : 0),
-                    ambiguous = ambiguous OR \(ambiguous), lease_owner = NULL, lease_expires_at = NULL,
-                    updated_at = \(time)
-                WHERE \(held: held)
-                RETURNING batch_id, attempts
-                """)
-        case .release:
-            outcome = "released"
-            // The claim counted an attempt; a release without a request takes it back.
-            rows = try session.query(
-                """
-                UPDATE job SET state = 'queued', attempts = attempts - \(entry.attempt == nil ? 1 : 0),
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = \(time)
-                WHERE \(held: held)
-                RETURNING batch_id, attempts
-                """)
+    /// The entries' indices in rounds in which no job appears twice, each round in job id
+    /// order: a later entry for the same job sees what an earlier one did, as if applied one
+    /// by one.
+    private static func rounds(_ entries: [SettlementEntry]) -> [[Int]] {
+        var rounds: [[Int]] = []
+        var seen: [Int64: Int] = [:]
+        for index in entries.indices {
+            let round = seen[entries[index].jobID, default: -1] + 1
+            seen[entries[index].jobID] = round
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append(index)
         }
-        guard let row = rows.first else { return nil }
-        let (batchID, attempts) = try row.decode((String, Int).self)
-        return (batchID, attempts, outcome)
+        return rounds.map { $0.sorted { entries[$0].jobID < entries[$1].jobID } }
+    }
+
+    /// Applies `entries` (no job twice) in one statement: for each job still held by its
+    /// entry's claim, its batch and its attempt count afterwards (the number of the attempt).
+    private static func apply(_ entries: [SettlementEntry], session: PostgresSession, time: Timestamp) throws
+        -> [Int64: (batchID: String, attempts: Int)]
+    {
+        var given = PostgresSettlementArrays()
+        for entry in entries { given.append(entry) }
+        let rows = try session.query(
+            """
+            UPDATE job SET
+                state = g.state,
+                secret = CASE WHEN g.final THEN NULL ELSE job.secret END,
+                run_at = CASE WHEN g.retried THEN g.run_at ELSE job.run_at END,
+                error_code = CASE WHEN g.release THEN job.error_code ELSE g.error_code END,
+                error_message = CASE WHEN g.release THEN job.error_message ELSE g.error_message END,
+                note = COALESCE(g.note, job.note),
+                api_login = CASE WHEN g.final THEN g.api_login ELSE job.api_login END,
+                api_key = CASE WHEN g.final THEN g.api_key ELSE job.api_key END,
+                failures = job.failures + g.failure,
+                ambiguous = job.ambiguous OR g.ambiguous,
+                attempts = job.attempts - g.unsent,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = \(time)
+            FROM unnest(\(given.jobIDs)::bigint[], \(PostgresTextArray(given.owners))::text[],
+                        \(given.claimedAttempts)::bigint[], \(PostgresTextArray(given.states))::text[],
+                        \(given.finals)::bool[], \(given.releases)::bool[], \(given.runAts)::float8[],
+                        \(given.retried)::bool[], \(PostgresTextArray(given.errorCodes))::text[],
+                        \(PostgresTextArray(given.errorMessages))::text[], \(PostgresTextArray(given.notes))::text[],
+                        \(PostgresTextArray(given.apiLogins))::text[], \(PostgresTextArray(given.apiKeys))::text[],
+                        \(given.failures)::bigint[], \(given.ambiguous)::bool[], \(given.unsent)::bigint[])
+                 AS g(id, owner, claimed, state, final, release, run_at, retried, error_code, error_message, note,
+                      api_login, api_key, failure, ambiguous, unsent)
+            WHERE job.id = g.id AND job.state = 'running' AND job.lease_owner = g.owner
+              AND (g.claimed < 0 OR job.attempts = g.claimed)
+            RETURNING job.id, job.batch_id, job.attempts
+            """)
+        var changed: [Int64: (batchID: String, attempts: Int)] = [:]
+        for row in rows {
+            let (id, batchID, attempts) = try row.decode((Int64, String, Int).self)
+            changed[id] = (batchID, attempts)
+        }
+        return changed
     }
 }
 
-extension PostgresQuery.StringInterpolation {
-    /// A job held by a claim: its id, lease owner and, when known, its attempt count at the claim.
-    typealias Held = (jobID: Int64, leaseOwner: String, claimedAttempts: Int?)
-
-    /// `id = … AND state = 'running' AND lease_owner = … [AND attempts = …]`, bound.
-    mutating func appendInterpolation(held: Held) {
-        appendLiteral("id = ")
-        appendInterpolation(held.jobID)
-        appendLiteral(" AND state = 'running' AND lease_owner = ")
-        appendInterpolation(held.leaseOwner)
-        if let attempts = held.claimedAttempts {
-            appendLiteral(" AND attempts = ")
-            appendInterpolation(attempts)
+extension Settlement {
+    /// The outcome recorded in the attempt row: the settled state, `retrying` or `released`.
+    var outcome: String {
+        switch self {
+        case .settle(let state, _, _, _, _, _): return state.rawValue
+        case .retry: return JobState.retrying.rawValue
+        case .release: return "released"
         }
+    }
+}
+
+/// The entries of one settlement statement, one array per column (`unnest`ed by the server).
+private struct PostgresSettlementArrays {
+    var jobIDs: [Int64] = []
+    var owners: [String?] = []
+    /// The attempt count at the claim, or −1: any claim of the owner.
+    var claimedAttempts: [Int64] = []
+    var states: [String?] = []
+    /// Settles the job (its secret is erased, its login and key kept).
+    var finals: [Bool] = []
+    /// Releases the job untouched (its error and note stay).
+    var releases: [Bool] = []
+    var runAts: [Double] = []
+    /// `runAts` holds a new run time (a retry).
+    var retried: [Bool] = []
+    var errorCodes: [String?] = []
+    var errorMessages: [String?] = []
+    var notes: [String?] = []
+    var apiLogins: [String?] = []
+    var apiKeys: [String?] = []
+    var failures: [Int64] = []
+    var ambiguous: [Bool] = []
+    /// 1 when a release takes back the attempt its claim counted (no request was made).
+    var unsent: [Int64] = []
+
+    mutating func append(_ entry: SettlementEntry) {
+        jobIDs.append(entry.jobID)
+        owners.append(entry.leaseOwner)
+        claimedAttempts.append(Int64(entry.claimedAttempts ?? -1))
+        var (final, release, runAt, retried, failure, ambiguous, unsent) = (false, false, 0.0, false, 0, false, 0)
+        var (code, message, note, login, key): (String?, String?, String?, String?, String?) = (nil, nil, nil, nil, nil)
+        switch entry.settlement {
+        case .settle(let state, let errorCode, let errorMessage, let settledNote, let apiLogin, let apiKey):
+            states.append(state.rawValue)
+            final = true
+            (code, message, note, login, key) = (errorCode, errorMessage, settledNote, apiLogin, apiKey)
+        case .retry(let at, let errorCode, let errorMessage, let retryNote, let countsAsFailure, let wasAmbiguous):
+            states.append(JobState.retrying.rawValue)
+            (runAt, retried, failure, ambiguous) = (at, true, countsAsFailure ? 1 : 0, wasAmbiguous)
+            (code, message, note) = (errorCode, errorMessage, retryNote)
+        case .release:
+            states.append(JobState.queued.rawValue)
+            release = true
+            unsent = entry.attempt == nil ? 1 : 0
+        }
+        finals.append(final)
+        releases.append(release)
+        runAts.append(runAt)
+        self.retried.append(retried)
+        errorCodes.append(code)
+        errorMessages.append(message)
+        notes.append(note)
+        apiLogins.append(login)
+        apiKeys.append(key)
+        failures.append(Int64(failure))
+        self.ambiguous.append(ambiguous)
+        self.unsent.append(Int64(unsent))
     }
 }
 
@@ -146,9 +216,9 @@ struct PostgresAttemptRows {
                         \(PostgresTextArray(outcomes))::text[], \(PostgresTextArray(failureClasses))::text[],
                         \(httpStatuses)::bigint[], \(PostgresTextArray(errorCodes))::text[],
                         \(PostgresTextArray(messages))::text[], \(PostgresTextArray(workers))::text[])
-                 AS a(job_id, number, started_at, finished_at, outcome, failure_class, http_status, error_code,
-                      message, worker)
-            ORDER BY a.job_id
+                 WITH ORDINALITY AS a(job_id, number, started_at, finished_at, outcome, failure_class, http_status,
+                      error_code, message, worker, position)
+            ORDER BY a.position
             """)
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import SubImportSandbox
 import Testing
 
 @testable import SubImport
@@ -99,6 +100,29 @@ struct PostgresQueueTests {
         try second.forEachJob(batchID: batch) { job in secrets += job.state == .created && job.attempts == 2 ? 1 : 0 }
         #expect(secrets == 300)
         #expect(try first.storedRow(batchID: batch, row: 42)?.secret == nil)
+    }
+
+    @Test func oneOfManyProcessesStartingTheSameContentAtOnceReadsIt() throws {
+        let database = try ScratchPostgres()
+        let queues = try (0..<2).map { try database.queue(directory: directory.file("state\($0)")) }
+        defer { for queue in queues { queue.close() } }
+        let identity = BatchIdentity(sha256: "same", provider: "octopush", mode: "create", account: "acct")
+        let lock = NSLock()
+        nonisolated(unsafe) var started = 0
+        nonisolated(unsafe) var refused: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 6) { index in
+            do {
+                let start = try queues[index % 2].beginIngest(
+                    identity: identity, fileName: "f.csv", filePath: "/in/f.csv", owner: WorkerIdentity())
+                if case .started = start { lock.withLock { started += 1 } }
+            } catch {
+                lock.withLock { refused.append("\(error)") }
+            }
+        }
+        #expect(started == 1)
+        #expect(refused.count == 5)
+        #expect(refused.allSatisfy { $0.contains("being queued right now by another process") })
+        #expect(try queues[1].batches().map(\.state) == [.ingesting])
     }
 
     @Test func bulkRowsWithAndWithoutValuesReadBackInOrderAcrossPages() throws {
@@ -282,5 +306,57 @@ final class ScratchPostgres: @unchecked Sendable {
             logger: Logger(label: "test"))
         defer { pool.shutdown() }
         return try pool.withConnection(body)
+    }
+}
+
+/// The engine (ingest, worker pools, answer recorder, rescue) on one PostgreSQL queue.
+@Suite(.enabled(if: ScratchPostgres.isConfigured, "SUBIMPORT_TEST_POSTGRES_URL is not set"))
+struct PostgresEngineTests {
+    let directory = TestDirectory()
+
+    @Test func twoSessionsOnOneQueueSettleEveryRowOnceThroughFaults() async throws {
+        let database = try ScratchPostgres()
+        var configuration = SandboxConfiguration()
+        configuration.failRate = 0.2
+        configuration.throttleRate = 0.1
+        configuration.ambiguousRate = 0.1
+        configuration.retryAfterSeconds = 0
+        configuration.quota = 0
+        configuration.seed = 11
+        let sandbox = try await SandboxServer.start(configuration)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let account = ProviderAccount(
+            provider: OctopushProvider(), baseURL: sandbox.baseURL,
+            credentials: ProviderCredentials(login: "master@example.com", key: "master-key"), isSandbox: false)
+        let sessions = try (0..<2).map { index in
+            try ImportSession(
+                stateDirectory: directory.file("state\(index)"), reportsDirectory: directory.file("reports\(index)"),
+                account: account, mode: .create, options: EngineHarness.fastOptions, gates: AccountGates(),
+                store: database.queue(directory: directory.file("state\(index)")), logger: logger)
+        }
+        let batch = try sessions[0].ingest(path: directory.write("accounts.csv", Fixtures.validRows(60))).batch.id
+        let results = await withTaskGroup(of: WorkResult.self) { group in
+            for session in sessions {
+                group.addTask { await onDedicatedThread { session.work(batchIDs: [batch]) } }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.fatalStop == nil })
+        var jobs: [Int: JobRecord] = [:]
+        try sessions[1].store.forEachJob(batchID: batch) { jobs[$0.row] = $0 }
+        #expect(jobs.count == 60)
+        #expect(jobs.values.allSatisfy { $0.state == .created || $0.state == .uncertain })
+        var createdPerName: [String: Int] = [:]
+        for created in sandbox.accounts() { createdPerName[created.firstName ?? "", default: 0] += 1 }
+        #expect(createdPerName.count == 60)
+        for (name, count) in createdPerName where count > 1 {
+            let job = try #require(jobs.values.first { $0.fields["first_name"] == name })
+            #expect(job.note?.hasPrefix("possible duplicate:") == true, "row \(job.row) created twice without a note")
+        }
+        #expect(try sessions[0].store.batch(id: batch)?.state == .settled)
+        #expect(try sessions[0].store.statusCounts(batchID: batch).values.reduce(0, +) == 60)
+        await onDedicatedThread { for session in sessions { session.shutdown() } }
+        await sandbox.stop()
     }
 }
