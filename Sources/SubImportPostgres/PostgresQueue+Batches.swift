@@ -132,7 +132,7 @@ extension PostgresQueue {
     }
 
     /// Finishes an ingest: the batch becomes `ready` (or `settled` when no row needs sending),
-    /// and its rows are counted by state once.
+    /// and its rows are counted by state once; a large batch then has the `job` table analyzed.
     public func finishIngest(
         batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String, columns: [String]
     ) throws {
@@ -148,7 +148,16 @@ extension PostgresQueue {
                 """)
             if let ids = try PostgresJobIDs.of(batchID, session) { try PostgresBatchCounts.recount(session, ids: ids) }
         }
+        if totalRows >= Self.rowsAnalyzedAfter {
+            // Fresh statistics at once (autovacuum may take a minute): without them the planner
+            // sorts every runnable row of the new batch for each claim instead of reading the
+            // runnable index in order.
+            try read { session in try session.execute("ANALYZE job") }
+        }
     }
+
+    /// Rows of an ingested batch past which `finishIngest` refreshes the planner's statistics.
+    static let rowsAnalyzedAfter = 1_000
 
     /// Removes a batch whose ingest failed: nothing of it had been sent.
     public func abandonIngest(batchID: String) throws {

@@ -40,26 +40,27 @@ extension PostgresQueue {
             var claimed: [ClaimedJob] = []
             var columnsByBatch: [String: [String]] = [:]
             var firstClaimed: Set<String> = []
-            for raw in rows {
-                let row = raw.makeRandomAccess()
-                let batchID: String = try row.value("batch_id")
+            for row in rows {
+                // By position (see the SELECT): no lookup by column name per row.
+                let (id, batchID, number, fields, secret, attempts, failures, ambiguous, note, provider, mode, account,
+                    columnsText, firstClaim) = try row.decode(
+                        (
+                            Int64, String, Int, String, String?, Int, Int, Bool, String?, String, String, String,
+                            String, Bool
+                        ).self)
                 let columns: [String]
                 if let known = columnsByBatch[batchID] {
                     columns = known
                 } else {
-                    columns = JSONText.stringArray(try row.value("columns"))
+                    columns = JSONText.stringArray(columnsText)
                     columnsByBatch[batchID] = columns
-                    if try row.value("first_claim", as: Bool.self) { firstClaimed.insert(batchID) }
+                    if firstClaim { firstClaimed.insert(batchID) }
                 }
                 claimed.append(
                     ClaimedJob(
-                        id: try row.value("id"), batchID: batchID, row: try row.value("row"),
-                        provider: try row.value("provider"), mode: try row.value("mode"),
-                        account: try row.value("account"),
-                        fields: JSONText.namedValues(try row.value("fields"), names: columns),
-                        secret: try row.value("secret"), attempts: try row.value("attempts"),
-                        failures: try row.value("failures"), ambiguous: try row.value("ambiguous"),
-                        note: try row.value("note")))
+                        id: id, batchID: batchID, row: number, provider: provider, mode: mode, account: account,
+                        fields: JSONText.namedValues(fields, names: columns), secret: secret, attempts: attempts,
+                        failures: failures, ambiguous: ambiguous, note: note))
             }
             if !firstClaimed.isEmpty {
                 try session.execute(

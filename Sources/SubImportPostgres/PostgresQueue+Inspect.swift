@@ -49,12 +49,13 @@ extension PostgresQueue {
             while true {
                 let page = try session.query(
                     """
-                    SELECT * FROM job WHERE id > \(last) AND id <= \(ids.high)
+                    SELECT \(unescaped: JobRecord.postgresColumns) FROM job WHERE id > \(last) AND id <= \(ids.high)
                     ORDER BY id LIMIT \(Self.jobsPerPage)
                     """)
                 for row in page {
-                    last = try row.makeRandomAccess().value("id")
-                    try body(try JobRecord(postgres: row, columns: columns))
+                    let job = try JobRecord(postgres: row, columns: columns)
+                    last = ids.low | Int64(job.row)
+                    try body(job)
                 }
                 if page.count < Self.jobsPerPage { return }
             }

@@ -27,16 +27,19 @@ extension Batch {
 }
 
 extension JobRecord {
-    /// The columns of a `SELECT *` of `job`; `columns` names the values of its `fields`.
+    /// The columns a `JobRecord` is read from, in `init(postgres:columns:)`'s order.
+    static let postgresColumns =
+        "row, line, state, fields, attempts, api_login, api_key, error_code, error_message, note"
+
+    /// A row of `SELECT \(postgresColumns) FROM job` (decoded by position: no lookup by name
+    /// per row); `columns` names the values of its `fields`.
     init(postgres row: PostgresRow, columns: [String]) throws {
-        let row = row.makeRandomAccess()
+        let (number, line, state, fields, attempts, apiLogin, apiKey, errorCode, errorMessage, note) = try row.decode(
+            (Int, Int, String, String, Int, String?, String?, String?, String?, String?).self)
         self.init(
-            row: try row.value("row"), line: try row.value("line"),
-            state: JobState(rawValue: try row.value("state")) ?? .queued,
-            fields: JSONText.namedValues(try row.value("fields"), names: columns), attempts: try row.value("attempts"),
-            apiLogin: try row.value("api_login"), apiKey: try row.value("api_key"),
-            errorCode: try row.value("error_code"), errorMessage: try row.value("error_message"),
-            note: try row.value("note"))
+            row: number, line: line, state: JobState(rawValue: state) ?? .queued,
+            fields: JSONText.namedValues(fields, names: columns), attempts: attempts, apiLogin: apiLogin,
+            apiKey: apiKey, errorCode: errorCode, errorMessage: errorMessage, note: note)
     }
 }
 
