@@ -126,6 +126,10 @@ enum PostgresMigrations {
                 """
                 CREATE INDEX job_running ON job (lease_expires_at) WHERE state = 'running'
                 """,
+                // The next retry of a batch (`status`) without reading the batch's rows.
+                """
+                CREATE INDEX job_retrying ON job (run_at) WHERE state = 'retrying'
+                """,
                 """
                 CREATE TABLE attempt (
                     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -27,8 +27,9 @@ extension PostgresQueue {
             }
             guard (byState[JobState.retrying.rawValue] ?? 0) > 0, let ids = try PostgresJobIDs.of(batchID, session)
             else { return (byState, nil) }
+            // Through `job_retrying`: the rows waiting for a retry, not the batch's rows.
             let next = try session.query(
-                "SELECT MIN(run_at) FROM job WHERE id BETWEEN \(ids.low) AND \(ids.high) AND state = 'retrying'"
+                "SELECT MIN(run_at) FROM job WHERE state = 'retrying' AND id BETWEEN \(ids.low) AND \(ids.high)"
             ).first?.decode(Double?.self)
             return (byState, next)
         }
@@ -89,23 +90,39 @@ extension PostgresQueue {
         }
     }
 
-    /// The pace of `batchID` over the last `window` seconds before `now`.
+    /// The pace of `batchID` over the last `window` seconds before `now`: its rows settled by an
+    /// answer, counted from the queue's most recent `QueueStore.paceAttemptLimit` attempts (never
+    /// the batch's rows). When more than that many were made within the window, the rate is
+    /// taken over the span of these (a shorter window).
     public func pace(batchID: String, window: Double, now: Timestamp) throws -> BatchPace {
         try read { session in
             let ids = try PostgresJobIDs.orEmpty(batchID, session)
+            let batch = try session.query("SELECT started_at, unsettled FROM batch WHERE id = \(batchID)").first
+            let (startedAt, unsettled) = try batch?.decode((Double?, Int).self) ?? (nil, 0)
+            var seconds = min(window, max(0, now - (startedAt ?? now)))
+            let lastID = try session.query("SELECT MAX(id) FROM attempt").first?.decode(Int64?.self) ?? 0
+            let firstID = lastID - Self.paceAttemptLimit
+            // The newest attempt left unread: when it is within the window, the window shrinks to
+            // the span of the attempts read.
+            if let unread = try session.query(
+                "SELECT finished_at FROM attempt WHERE id <= \(firstID) ORDER BY id DESC LIMIT 1"
+            ).first?.decode(Double.self), unread >= now - seconds {
+                seconds = min(seconds, max(0, now - unread))
+            }
             let settled =
                 try session.query(
                     """
-                    SELECT COUNT(*) FROM job WHERE id BETWEEN \(ids.low) AND \(ids.high) AND updated_at >= \(now - window)
-                      AND state IN ('created', 'updated', 'failed', 'uncertain')
+                    SELECT COUNT(*) FROM attempt
+                    WHERE id > \(firstID) AND job_id BETWEEN \(ids.low) AND \(ids.high) AND finished_at >= \(now - seconds)
+                      AND outcome IN ('created', 'updated', 'failed', 'uncertain')
                     """
                 ).first?.decode(Int.self) ?? 0
-            let batch = try session.query("SELECT started_at, unsettled FROM batch WHERE id = \(batchID)").first
-            let (startedAt, unsettled) = try batch?.decode((Double?, Int).self) ?? (nil, 0)
-            let seconds = min(window, max(0, now - (startedAt ?? now)))
             return BatchPace(rowsSettled: settled, seconds: seconds, unsettled: unsettled)
         }
     }
+
+    /// Attempts `pace` reads at most (as `QueueStore`'s).
+    static let paceAttemptLimit: Int64 = 10_000
 
     /// Unsettled rows of `account` by state, counted in the batches that have some, and the
     /// creation time of the oldest of those batches.
