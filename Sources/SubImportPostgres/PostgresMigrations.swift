@@ -46,7 +46,8 @@ enum PostgresMigrations {
         }
         if let newest = applied.max(), let known = all.last?.version, newest > known {
             throw SubImportError.queueLocation(
-                "the queue's schema is version \(newest), newer than this subimport knows (\(known)): upgrade subimport")
+                "the queue's schema is version \(newest), newer than this subimport knows (\(known)): upgrade subimport"
+            )
         }
         for migration in all where !applied.contains(migration.version) {
             for statement in migration.statements {
@@ -193,6 +194,6 @@ enum PostgresMigrations {
                 CREATE TRIGGER batch_counts_pruned AFTER UPDATE OF state ON batch
                     FOR EACH ROW WHEN (NEW.state = 'pruned') EXECUTE FUNCTION subimport_batch_counts_dropped()
                 """,
-            ]),
+            ])
     ]
 }

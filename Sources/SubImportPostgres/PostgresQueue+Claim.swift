@@ -42,12 +42,14 @@ extension PostgresQueue {
             var firstClaimed: Set<String> = []
             for row in rows {
                 // By position (see the SELECT): no lookup by column name per row.
-                let (id, batchID, number, fields, secret, attempts, failures, ambiguous, note, provider, mode, account,
-                    columnsText, firstClaim) = try row.decode(
-                        (
-                            Int64, String, Int, String, String?, Int, Int, Bool, String?, String, String, String,
-                            String, Bool
-                        ).self)
+                let (
+                    id, batchID, number, fields, secret, attempts, failures, ambiguous, note, provider, mode, account,
+                    columnsText, firstClaim
+                ) = try row.decode(
+                    (
+                        Int64, String, Int, String, String?, Int, Int, Bool, String?, String, String, String,
+                        String, Bool
+                    ).self)
                 let columns: [String]
                 if let known = columnsByBatch[batchID] {
                     columns = known

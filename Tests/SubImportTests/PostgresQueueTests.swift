@@ -39,7 +39,9 @@ struct PostgresQueueTests {
         let again = try database.queue(directory: directory.file("again"))
         #expect(try again.batches().isEmpty)
         let recorded = try database.admin { session in
-            try session.query("SELECT version FROM subimport_migration ORDER BY version").map { try $0.decode(Int.self) }
+            try session.query("SELECT version FROM subimport_migration ORDER BY version").map {
+                try $0.decode(Int.self)
+            }
         }
         #expect(recorded == PostgresMigrations.all.map(\.version))
         for queue in queues + [again] { queue.close() }
@@ -64,7 +66,8 @@ struct PostgresQueueTests {
             let owner = WorkerIdentity()
             do {
                 while true {
-                    let jobs = try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 7, leaseSeconds: 60)
+                    let jobs = try queue.claim(
+                        scope: WorkScope(account: "acct"), owner: owner, limit: 7, leaseSeconds: 60)
                     if jobs.isEmpty {
                         if try queue.outlook(scope: WorkScope(account: "acct")).unsettled == 0 { return }
                         continue
@@ -77,7 +80,8 @@ struct PostgresQueueTests {
                                 ? .retry(
                                     at: now(), errorCode: nil, errorMessage: nil, note: nil, countsAsFailure: false,
                                     ambiguous: false)
-                                : .settle(.created, errorCode: nil, errorMessage: nil, note: nil, apiKey: "K\(job.row)"),
+                                : .settle(
+                                    .created, errorCode: nil, errorMessage: nil, note: nil, apiKey: "K\(job.row)"),
                             attempt: AttemptRecord(
                                 startedAt: now(), finishedAt: now(), failureClass: .created, httpStatus: 201,
                                 errorCode: nil, message: nil, worker: owner.description),
@@ -179,7 +183,8 @@ struct PostgresQueueTests {
             for job in try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 2, leaseSeconds: 60) {
                 try queue.settle(
                     jobID: job.id, leaseOwner: owner.description,
-                    .settle(job.row.isMultiple(of: 2) ? .created : .failed, errorCode: nil, errorMessage: nil, note: nil),
+                    .settle(
+                        job.row.isMultiple(of: 2) ? .created : .failed, errorCode: nil, errorMessage: nil, note: nil),
                     attempt: nil)
             }
             _ = try queue.pendingDetail(batchID: batch)
