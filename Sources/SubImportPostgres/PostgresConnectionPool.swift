@@ -61,11 +61,23 @@ final class PostgresConnectionPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one transaction (READ COMMITTED): committed when it returns, rolled back
-    /// when it throws. A failed COMMIT throws: nothing of `body` is then known to be durable.
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    /// How a transaction sees the database.
+    enum TransactionKind {
+        /// READ COMMITTED: each statement sees what was committed before it started.
+        case readCommitted
+        /// REPEATABLE READ READ ONLY: every statement sees one snapshot; writes are refused.
+        case snapshot
+    }
+
+    /// Runs `body` in one transaction (READ COMMITTED unless `kind` says otherwise): committed
+    /// when it returns, rolled back when it throws. A failed COMMIT throws: nothing of `body` is
+    /// then known to be durable.
+    func transaction<T>(_ kind: TransactionKind = .readCommitted, _ body: (PostgresSession) throws -> T) throws -> T {
         try withConnection { session in
-            try session.execute("BEGIN")
+            switch kind {
+            case .readCommitted: try session.execute("BEGIN")
+            case .snapshot: try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            }
             do {
                 let result = try body(session)
                 try session.execute("COMMIT")

@@ -23,7 +23,7 @@ public final class PostgresQueue: JobQueue {
     /// The server and database (never a password).
     public let server: PostgresLocation
     let pool: PostgresConnectionPool
-    private let secretErased = PostgresSecretErasedHook()
+    private let secretErased = SecretErasedHook()
 
     /// Connections kept to the server by one process.
     static let poolSize = 8
@@ -94,7 +94,7 @@ public final class PostgresQueue: JobQueue {
     /// Runs `body` in one transaction (committed when it returns).
     @discardableResult
     func write<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try run { try $0.transaction(body) }
+        try run { try $0.transaction(.readCommitted, body) }
     }
 
     /// Runs `body` on one connection, each statement its own transaction.
@@ -105,19 +105,7 @@ public final class PostgresQueue: JobQueue {
 
     /// Runs `body` in one read-only transaction that sees one snapshot of the queue.
     func readSnapshot<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try run { pool in
-            try pool.withConnection { session in
-                try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                do {
-                    let result = try body(session)
-                    try session.execute("COMMIT")
-                    return result
-                } catch {
-                    _ = try? session.execute("ROLLBACK")
-                    throw error
-                }
-            }
-        }
+        try run { try $0.transaction(.snapshot, body) }
     }
 
     /// Runs `body` with the pool, turning a server or connection error into a `SubImportError`
@@ -130,19 +118,5 @@ public final class PostgresQueue: JobQueue {
         } catch {
             throw SubImportError.io("the queue at \(location) failed: \(PostgresErrorText.describe(error))")
         }
-    }
-}
-
-/// A lock-protected optional callback.
-private final class PostgresSecretErasedHook: @unchecked Sendable {
-    private let lock = NSLock()
-    private var action: (@Sendable () -> Void)?
-
-    func set(_ action: (@Sendable () -> Void)?) {
-        lock.withLock { self.action = action }
-    }
-
-    func call() {
-        lock.withLock { action }?()
     }
 }
