@@ -201,6 +201,31 @@ struct PostgresQueueTests {
         #expect(try queue.batch(id: batch)?.state == .cancelled)
     }
 
+    @Test func theQueueReconnectsAfterTheServerDroppedItsConnections() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let batch = try ingest(2, into: queue)
+        try queue.checkWritable()
+        let dropped = try database.admin { session in
+            try session.query(
+                """
+                SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """
+            ).first?.decode(Int.self) ?? 0
+        }
+        #expect(dropped > 0)
+        // Calls may fail while the pool finds its connections closed; they succeed again by themselves.
+        let deadline = Date().addingTimeInterval(30)
+        var recovered = false
+        while !recovered && Date() < deadline {
+            recovered = (try? queue.statusCounts(batchID: batch)) == ["pending": 2]
+        }
+        #expect(recovered)
+        try queue.checkWritable()
+    }
+
     @Test func aURLWithAPasswordIsRefusedWithoutRepeatingIt() throws {
         let error = #expect(throws: SubImportError.self) {
             try PostgresQueue(
