@@ -13,66 +13,80 @@ extension PostgresQueue {
     {
         guard limit > 0 else { return [] }
         let time = now()
-        return try write { session in
-            let rows = try session.query(
-                """
-                WITH picked AS (
-                    SELECT job.id FROM job JOIN batch ON batch.id = job.batch_id
-                    WHERE job.state IN ('queued', 'retrying') AND job.run_at <= \(time)
-                      AND batch.state = 'ready' AND batch.account = \(scope.account)
-                      AND (\(scope.batchIDs)::text[] IS NULL OR batch.id = ANY(\(scope.batchIDs)::text[]))
-                    ORDER BY job.run_at, job.id
-                    LIMIT \(limit)
-                    FOR UPDATE OF job SKIP LOCKED
-                ), claimed AS (
-                    UPDATE job SET state = 'running', attempts = job.attempts + 1,
-                        lease_owner = \(owner.description), lease_expires_at = \(time + leaseSeconds),
-                        updated_at = \(time)
-                    FROM picked WHERE job.id = picked.id
-                    RETURNING job.id, job.batch_id, job.row, job.fields, job.secret, job.attempts, job.failures,
-                        job.ambiguous, job.note
-                )
-                SELECT claimed.*, batch.provider, batch.mode, batch.account, batch.columns,
-                    batch.started_at IS NULL AS first_claim
-                FROM claimed JOIN batch ON batch.id = claimed.batch_id
-                ORDER BY claimed.id
-                """)
-            var claimed: [ClaimedJob] = []
-            var columnsByBatch: [String: [String]] = [:]
-            var firstClaimed: Set<String> = []
-            for row in rows {
-                // By position (see the SELECT): no lookup by column name per row.
-                let (
-                    id, batchID, number, fields, secret, attempts, failures, ambiguous, note, provider, mode, account,
-                    columnsText, firstClaim
-                ) = try row.decode(
-                    (
-                        Int64, String, Int, String, String?, Int, Int, Bool, String?, String, String, String,
-                        String, Bool
-                    ).self)
-                let columns: [String]
-                if let known = columnsByBatch[batchID] {
-                    columns = known
-                } else {
-                    columns = JSONText.stringArray(columnsText)
-                    columnsByBatch[batchID] = columns
-                    if firstClaim { firstClaimed.insert(batchID) }
-                }
-                claimed.append(
-                    ClaimedJob(
-                        id: id, batchID: batchID, row: number, provider: provider, mode: mode, account: account,
-                        fields: JSONText.namedValues(fields, names: columns), secret: secret, attempts: attempts,
-                        failures: failures, ambiguous: ambiguous, note: note))
+        do {
+            return try unknownClaims.releasing(in: self) { session in
+                try claim(scope: scope, owner: owner, limit: limit, leaseSeconds: leaseSeconds, time: time, session)
             }
-            if !firstClaimed.isEmpty {
-                try session.execute(
-                    """
-                    UPDATE batch SET started_at = \(time)
-                    WHERE id = ANY(\(firstClaimed.sorted())::text[]) AND started_at IS NULL
-                    """)
-            }
-            return claimed
+        } catch {
+            // The rows may be claimed although no answer came back: put back at the next chance.
+            unknownClaims.add(PostgresUnknownClaims.Claim(owner: owner.description, time: time))
+            throw error
         }
+    }
+
+    /// The claim statement of `claim(scope:owner:limit:leaseSeconds:)`, in `session`'s transaction.
+    private func claim(
+        scope: WorkScope, owner: WorkerIdentity, limit: Int, leaseSeconds: Double, time: Timestamp,
+        _ session: PostgresSession
+    ) throws -> [ClaimedJob] {
+        let rows = try session.query(
+            """
+            WITH picked AS (
+                SELECT job.id FROM job JOIN batch ON batch.id = job.batch_id
+                WHERE job.state IN ('queued', 'retrying') AND job.run_at <= \(time)
+                  AND batch.state = 'ready' AND batch.account = \(scope.account)
+                  AND (\(scope.batchIDs)::text[] IS NULL OR batch.id = ANY(\(scope.batchIDs)::text[]))
+                ORDER BY job.run_at, job.id
+                LIMIT \(limit)
+                FOR UPDATE OF job SKIP LOCKED
+            ), claimed AS (
+                UPDATE job SET state = 'running', attempts = job.attempts + 1,
+                    lease_owner = \(owner.description), lease_expires_at = \(time + leaseSeconds),
+                    updated_at = \(time)
+                FROM picked WHERE job.id = picked.id
+                RETURNING job.id, job.batch_id, job.row, job.fields, job.secret, job.attempts, job.failures,
+                    job.ambiguous, job.note
+            )
+            SELECT claimed.*, batch.provider, batch.mode, batch.account, batch.columns,
+                batch.started_at IS NULL AS first_claim
+            FROM claimed JOIN batch ON batch.id = claimed.batch_id
+            ORDER BY claimed.id
+            """)
+        var claimed: [ClaimedJob] = []
+        var columnsByBatch: [String: [String]] = [:]
+        var firstClaimed: Set<String> = []
+        for row in rows {
+            // By position (see the SELECT): no lookup by column name per row.
+            let (
+                id, batchID, number, fields, secret, attempts, failures, ambiguous, note, provider, mode, account,
+                columnsText, firstClaim
+            ) = try row.decode(
+                (
+                    Int64, String, Int, String, String?, Int, Int, Bool, String?, String, String, String,
+                    String, Bool
+                ).self)
+            let columns: [String]
+            if let known = columnsByBatch[batchID] {
+                columns = known
+            } else {
+                columns = JSONText.stringArray(columnsText)
+                columnsByBatch[batchID] = columns
+                if firstClaim { firstClaimed.insert(batchID) }
+            }
+            claimed.append(
+                ClaimedJob(
+                    id: id, batchID: batchID, row: number, provider: provider, mode: mode, account: account,
+                    fields: JSONText.namedValues(fields, names: columns), secret: secret, attempts: attempts,
+                    failures: failures, ambiguous: ambiguous, note: note))
+        }
+        if !firstClaimed.isEmpty {
+            try session.execute(
+                """
+                UPDATE batch SET started_at = \(time)
+                WHERE id = ANY(\(firstClaimed.sorted())::text[]) AND started_at IS NULL
+                """)
+        }
+        return claimed
     }
 
     /// Whether `scope` has a job that could be claimed right now (a read; the claim may still
@@ -114,11 +128,13 @@ extension PostgresQueue {
         }
     }
 
-    /// Extends the leases `owner` holds to `now + leaseSeconds`, in one statement.
+    /// Extends the leases `owner` holds to `now + leaseSeconds`, in one statement (after
+    /// putting back the rows of claims whose outcome this process never learnt: see
+    /// `PostgresUnknownClaims`).
     @discardableResult
     public func renewLeases(owner: WorkerIdentity, leaseSeconds: Double) throws -> Int {
         let time = now()
-        return try write { session in
+        return try unknownClaims.releasing(in: self) { session in
             try session.execute(
                 """
                 UPDATE job SET lease_expires_at = \(time + leaseSeconds)

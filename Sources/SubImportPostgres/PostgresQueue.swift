@@ -24,6 +24,8 @@ public final class PostgresQueue: JobQueue {
     public let server: PostgresLocation
     let pool: PostgresConnectionPool
     private let secretErased = SecretErasedHook()
+    /// Claims that may have committed without this process knowing (see `PostgresUnknownClaims`).
+    let unknownClaims = PostgresUnknownClaims()
 
     /// Connections kept to the server by one process.
     static let poolSize = 8

@@ -226,6 +226,28 @@ struct PostgresQueueTests {
         try queue.checkWritable()
     }
 
+    @Test func rowsOfAClaimWhoseAnswerWasLostGoBackToTheQueueAtTheNextRenewal() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let batch = try ingest(3, into: queue)
+        let owner = WorkerIdentity()
+        let held = try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 1, leaseSeconds: 60)
+        // A second claim commits, but its answer is lost on the way: its worker never got the rows.
+        #expect(try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 2, leaseSeconds: 60).count == 2)
+        let lostAt = try database.admin { session in
+            try session.query("SELECT MAX(updated_at) FROM job WHERE state = 'running'").first?.decode(Double.self)
+        }
+        queue.unknownClaims.add(.init(owner: owner.description, time: try #require(lostAt)))
+        #expect(try queue.renewLeases(owner: owner, leaseSeconds: 60) == 1, "only the row its worker holds")
+        #expect(try queue.runningJobs(owner: owner) == 1)
+        #expect(try queue.pendingDetail(batchID: batch).byState == ["running": 1, "queued": 2])
+        let again = try queue.claim(
+            scope: WorkScope(account: "acct"), owner: WorkerIdentity(), limit: 5, leaseSeconds: 60)
+        #expect(again.map(\.attempts) == [1, 1], "the lost claim counted no attempt")
+        #expect(Set(again.map(\.id)).isDisjoint(with: held.map(\.id)))
+    }
+
     @Test func aURLWithAPasswordIsRefusedWithoutRepeatingIt() throws {
         let error = #expect(throws: SubImportError.self) {
             try PostgresQueue(
