@@ -26,8 +26,12 @@ final class PostgresConnectionPool: @unchecked Sendable {
     private var nextID = 0
     private var closed = false
 
-    /// Connects lazily; throws only for a TLS setup that cannot be made.
-    init(location: PostgresLocation, password: String?, size: Int, timeouts: PostgresTimeouts, logger: Logger) throws {
+    /// Connects lazily; throws only for a TLS setup that cannot be made. `timeouts` bound every
+    /// wait for the server (by default those of the default busy timeout, 30 s).
+    init(
+        location: PostgresLocation, password: String?, size: Int,
+        timeouts: PostgresTimeouts = PostgresTimeouts(busyTimeout: StoreOptions().busyTimeout), logger: Logger
+    ) throws {
         self.location = location
         self.size = max(1, size)
         self.timeouts = timeouts
