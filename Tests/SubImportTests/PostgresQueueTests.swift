@@ -45,6 +45,12 @@ struct PostgresQueueTests {
         }
         #expect(recorded == PostgresMigrations.all.map(\.version))
         for queue in queues + [again] { queue.close() }
+        // A database migrated by a newer subimport is refused, not written with an older schema.
+        _ = try database.admin { session in
+            try session.execute("INSERT INTO subimport_migration (version, name, applied_at) VALUES (9999, 'later', 0)")
+        }
+        let refused = #expect(throws: SubImportError.self) { try database.queue(directory: directory.file("old")) }
+        #expect(refused.map { "\($0)".contains("upgrade subimport") } == true)
     }
 
     @Test func claimsOfManyThreadsOnTwoQueuesNeverHandOutAJobTwice() throws {
