@@ -157,7 +157,11 @@ struct PostgresQueueTests {
                 : NewJob(row: row, line: row + 1, state: .queued, fields: "[\"r\(row)\"]", secret: "pw\(row)")
         }
         try queue.appendJobs(batchID: batch, jobs)
-        #expect(throws: SubImportError.self) { try queue.appendJobs(batchID: "nosuchbatch", jobs) }
+        #expect {
+            try queue.appendJobs(batchID: "nosuchbatch", jobs)
+        } throws: { error in
+            if case SubImportError.unknownBatch("nosuchbatch") = error { true } else { false }
+        }
         try queue.finishIngest(
             batchID: batch, totalRows: count, toSend: count - count / 3, encoding: "UTF-8", notes: "",
             columns: ["first_name"])
