@@ -80,6 +80,7 @@ enum PostgresMigrations {
                     account text NOT NULL,               -- which provider account; never a secret
                     state text NOT NULL,                 -- ingesting | ready | settled | cancelled | pruned
                     ingest_owner text,                   -- the process reading the file while 'ingesting'
+                    ingest_seen_at double precision,     -- when that process last wrote rows (its clock)
                     encoding text NOT NULL DEFAULT 'UTF-8',
                     notes text NOT NULL DEFAULT '',
                     columns text NOT NULL DEFAULT '[]',  -- JSON array: the names of job.fields' values

@@ -34,20 +34,22 @@ extension PostgresQueue {
     /// Starts ingesting a batch, in one transaction: creates it (`INSERT … ON CONFLICT DO
     /// NOTHING`, so two processes reading the same content at once create it once) in state
     /// `ingesting` owned by `owner`, or empties an earlier `ingesting` batch of the same identity
-    /// whose process is certainly gone (same host only: `WorkerIdentity.isDead`). Throws when
-    /// another live process is reading the same content for the same account right now.
+    /// whose process is gone (`ingestIsAbandoned`: dead on this host, or silent for
+    /// `abandonedIngestAfter` seconds on another). Throws when another
+    /// live process is reading the same content for the same account right now.
     public func beginIngest(identity: BatchIdentity, fileName: String, filePath: String, owner: WorkerIdentity) throws
         -> IngestStart
     {
         let id = identity.batchID
+        let time = now()
         return try write { session in
             let inserted = try session.query(
                 """
                 INSERT INTO batch (id, identity, file_name, file_path, sha256, provider, mode, account, state,
-                                   ingest_owner, created_at)
+                                   ingest_owner, ingest_seen_at, created_at)
                 VALUES (\(id), \(identity.key), \(fileName), \(filePath), \(identity.sha256),
                         \(identity.provider), \(identity.mode), \(identity.account), 'ingesting', \(owner.description),
-                        \(now()))
+                        \(time), \(time))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id
                 """)
@@ -58,8 +60,10 @@ extension PostgresQueue {
             }
             let existing = try Batch(postgres: row)
             if existing.state != .ingesting { return .exists(existing) }
-            let holder = try row.makeRandomAccess().value("ingest_owner", as: String?.self)
-            if let holder, holder != owner.description, !WorkerIdentity.isDead(owner: holder) {
+            let fields = row.makeRandomAccess()
+            let holder = try fields.value("ingest_owner", as: String?.self)
+            let seenAt = try fields.value("ingest_seen_at", as: Double?.self) ?? 0
+            if let holder, holder != owner.description, !Self.ingestIsAbandoned(by: holder, seenAt: seenAt, now: time) {
                 throw SubImportError.unreadableFile(
                     path: filePath,
                     reason:
@@ -72,11 +76,25 @@ extension PostgresQueue {
             try session.execute(
                 """
                 UPDATE batch SET state = 'ingesting', file_name = \(fileName), file_path = \(filePath),
-                    ingest_owner = \(owner.description), total_rows = 0, unsettled = 0
+                    ingest_owner = \(owner.description), ingest_seen_at = \(time), total_rows = 0, unsettled = 0
                 WHERE id = \(id)
                 """)
             return .started(batchID: id)
         }
+    }
+
+    /// Seconds without rows written after which an ingest of another host is taken as abandoned
+    /// by `beginIngest` (its process cannot be checked from here). Compared with this host's
+    /// clock: the hosts' clocks must agree to well within it.
+    static let abandonedIngestAfter: Double = 600
+
+    /// Whether the ingest that `holder` started is certainly over: its process is gone (known
+    /// on its own host only), or it is on another host and wrote nothing since `seenAt` for
+    /// `abandonedIngestAfter` seconds.
+    static func ingestIsAbandoned(by holder: String, seenAt: Timestamp, now: Timestamp) -> Bool {
+        if WorkerIdentity.isDead(owner: holder) { return true }
+        let local = !holder.contains("@") || holder.hasSuffix("@" + WorkerIdentity.host)
+        return !local && now - seenAt >= abandonedIngestAfter
     }
 
     /// Rows per `INSERT` of `appendJobs` (one statement of parameter arrays, `unnest`ed).
@@ -84,15 +102,16 @@ extension PostgresQueue {
 
     /// Appends ingested rows to a batch in one transaction, `rowsPerInsert` rows per statement
     /// (each column bound as one array). Throws `unknownBatch` (and writes nothing) when the batch
-    /// is not in the queue; the batch row is share-locked for the transaction, so it cannot be
-    /// deleted under the rows.
+    /// is not in the queue. Records when the ingesting process last wrote (`abandonedIngestAfter`).
     public func appendJobs(batchID: String, _ jobs: [NewJob]) throws {
         guard !jobs.isEmpty else { return }
         let time = now()
         try write { session in
+            // The batch row stays locked until the rows commit: it cannot be deleted under them.
             guard
-                let seq = try session.query("SELECT seq FROM batch WHERE id = \(batchID) FOR KEY SHARE").first?
-                    .decode(Int64.self)
+                let seq = try session.query(
+                    "UPDATE batch SET ingest_seen_at = \(time) WHERE id = \(batchID) RETURNING seq"
+                ).first?.decode(Int64.self)
             else { throw SubImportError.unknownBatch(batchID) }
             let base = PostgresJobIDs(seq: seq).low
             var start = jobs.startIndex

@@ -135,6 +135,38 @@ struct PostgresQueueTests {
         #expect(try queues[1].batches().map(\.state) == [.ingesting])
     }
 
+    @Test func anIngestOfAnotherHostIsRedoneOnlyOnceItWroteNothingForLong() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let identity = BatchIdentity(sha256: "far", provider: "octopush", mode: "create", account: "acct")
+        let elsewhere = "pid:1:7@not-\(WorkerIdentity.host)"
+        // A process on another host starts reading the file and writes a row (its own queue
+        // object stands for it here: only its identity names the other host).
+        let far = try queue.beginIngest(
+            identity: identity, fileName: "f.csv", filePath: "/in/f.csv", owner: WorkerIdentity())
+        guard case .started(let batch) = far else {
+            Issue.record("not started")
+            return
+        }
+        _ = try database.admin { try $0.execute("UPDATE batch SET ingest_owner = \(elsewhere) WHERE id = \(batch)") }
+        try queue.appendJobs(batchID: batch, [NewJob(row: 1, line: 2, state: .queued, fields: "[]", secret: "pw")])
+        #expect(throws: SubImportError.self, "it wrote a moment ago: it is reading") {
+            try queue.beginIngest(identity: identity, fileName: "f.csv", filePath: "/in/f.csv", owner: WorkerIdentity())
+        }
+        _ = try database.admin { session in
+            try session.execute(
+                "UPDATE batch SET ingest_seen_at = ingest_seen_at - \(PostgresQueue.abandonedIngestAfter + 1)")
+        }
+        let again = try queue.beginIngest(
+            identity: identity, fileName: "f.csv", filePath: "/in/f.csv", owner: WorkerIdentity())
+        guard case .started(batch) = again else {
+            Issue.record("an ingest silent for long is not redone")
+            return
+        }
+        #expect(try queue.storedRow(batchID: batch, row: 1) == nil, "the abandoned rows are gone")
+    }
+
     @Test func bulkRowsWithAndWithoutValuesReadBackInOrderAcrossPages() throws {
         let database = try ScratchPostgres()
         let queue = try database.queue(directory: directory.file("state"))
