@@ -166,11 +166,11 @@ private struct PostgresSettlementArrays {
         releases.append(release)
         runAts.append(runAt)
         self.retried.append(retried)
-        errorCodes.append(code)
-        errorMessages.append(message)
-        notes.append(note)
-        apiLogins.append(login)
-        apiKeys.append(key)
+        errorCodes.append(PostgresText.storable(code))
+        errorMessages.append(PostgresText.storable(message))
+        notes.append(PostgresText.storable(note))
+        apiLogins.append(PostgresText.storable(login))
+        apiKeys.append(PostgresText.storable(key))
         failures.append(Int64(failure))
         self.ambiguous.append(ambiguous)
         self.unsent.append(Int64(unsent))
@@ -199,8 +199,8 @@ struct PostgresAttemptRows {
         failureClasses.append(attempt.failureClass.rawValue)
         // -1 stands for "no HTTP status" in the array (NULLIF turns it back into NULL).
         httpStatuses.append(Int64(attempt.httpStatus ?? -1))
-        errorCodes.append(attempt.errorCode)
-        messages.append(attempt.message)
+        errorCodes.append(PostgresText.storable(attempt.errorCode))
+        messages.append(PostgresText.storable(attempt.message))
         workers.append(attempt.worker)
     }
 

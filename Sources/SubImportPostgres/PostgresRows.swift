@@ -43,6 +43,17 @@ extension JobRecord {
     }
 }
 
+/// Text as PostgreSQL can store it: a `text` value cannot hold a NUL character (the server
+/// refuses the whole statement), so each one becomes U+FFFD. Applied to what providers answer
+/// (keys, codes, messages), which a hostile or broken provider controls: with the character
+/// refused, its answer could never be recorded.
+enum PostgresText {
+    static func storable(_ value: String?) -> String? {
+        guard let value, value.utf8.contains(0) else { return value }
+        return value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+    }
+}
+
 /// A `text[]` parameter whose elements may be NULL (postgres-nio encodes arrays of non-optional
 /// values only): for `unnest` of many rows' nullable columns in one statement.
 struct PostgresTextArray: PostgresNonThrowingEncodable {

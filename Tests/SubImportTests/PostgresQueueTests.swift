@@ -167,6 +167,26 @@ struct PostgresQueueTests {
         #expect(try queue.storedRow(batchID: batch, row: 1) == nil, "the abandoned rows are gone")
     }
 
+    @Test func anAnswerHoldingANULCharacterIsRecorded() throws {
+        let database = try ScratchPostgres()
+        let queue = try database.queue(directory: directory.file("state"))
+        defer { queue.close() }
+        let batch = try ingest(1, into: queue)
+        let owner = WorkerIdentity()
+        let job = try #require(try queue.claim(scope: WorkScope(account: "acct"), owner: owner, leaseSeconds: 60).first)
+        let applied = try queue.settle(
+            jobID: job.id, leaseOwner: owner.description,
+            .settle(
+                .created, errorCode: nil, errorMessage: "od\u{0}d", note: nil, apiLogin: "l\u{0}", apiKey: "K\u{0}Y"),
+            attempt: AttemptRecord(
+                startedAt: now(), finishedAt: now(), failureClass: .created, httpStatus: 201, errorCode: "c\u{0}",
+                message: "m\u{0}", worker: owner.description))
+        #expect(applied)
+        var keys: [String?] = []
+        try queue.forEachJob(batchID: batch) { keys.append($0.apiKey) }
+        #expect(keys == ["K\u{FFFD}Y"])
+    }
+
     @Test func bulkRowsWithAndWithoutValuesReadBackInOrderAcrossPages() throws {
         let database = try ScratchPostgres()
         let queue = try database.queue(directory: directory.file("state"))
