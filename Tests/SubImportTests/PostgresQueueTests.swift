@@ -23,6 +23,7 @@ struct PostgresQueueTests {
 
     @Test func migrationsRunOnceWhenManyProcessesOpenTheQueueAtOnce() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let opened = NSLock()
         nonisolated(unsafe) var failures: [String] = []
         nonisolated(unsafe) var queues: [PostgresQueue] = []
@@ -55,6 +56,7 @@ struct PostgresQueueTests {
 
     @Test func claimsOfManyThreadsOnTwoQueuesNeverHandOutAJobTwice() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let first = try database.queue(directory: directory.file("a"))
         let second = try database.queue(directory: directory.file("b"))
         defer {
@@ -114,6 +116,7 @@ struct PostgresQueueTests {
 
     @Test func oneOfManyProcessesStartingTheSameContentAtOnceReadsIt() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queues = try (0..<2).map { try database.queue(directory: directory.file("state\($0)")) }
         defer { for queue in queues { queue.close() } }
         let identity = BatchIdentity(sha256: "same", provider: "octopush", mode: "create", account: "acct")
@@ -137,6 +140,7 @@ struct PostgresQueueTests {
 
     @Test func anIngestOfAnotherHostIsRedoneOnlyOnceItWroteNothingForLong() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let identity = BatchIdentity(sha256: "far", provider: "octopush", mode: "create", account: "acct")
@@ -169,6 +173,7 @@ struct PostgresQueueTests {
 
     @Test func anAnswerHoldingANULCharacterIsRecorded() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let batch = try ingest(1, into: queue)
@@ -189,6 +194,7 @@ struct PostgresQueueTests {
 
     @Test func bulkRowsWithAndWithoutValuesReadBackInOrderAcrossPages() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let owner = WorkerIdentity()
@@ -237,6 +243,7 @@ struct PostgresQueueTests {
 
     @Test func countsStayRightAsTheirDeltasAreFolded() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let batch = try ingest(100, into: queue)
@@ -265,6 +272,7 @@ struct PostgresQueueTests {
 
     @Test func theQueueReconnectsAfterTheServerDroppedItsConnections() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let batch = try ingest(2, into: queue)
@@ -290,6 +298,7 @@ struct PostgresQueueTests {
 
     @Test func rowsOfAClaimWhoseAnswerWasLostGoBackToTheQueueAtTheNextRenewal() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let queue = try database.queue(directory: directory.file("state"))
         defer { queue.close() }
         let batch = try ingest(3, into: queue)
@@ -322,6 +331,7 @@ struct PostgresQueueTests {
     @Test(.enabled(if: ScratchPostgres.password != nil, "the test role needs no password"))
     func thePasswordComesFromPGPASSWORDOrAPrivatePgpassOnly() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let password = try #require(ScratchPostgres.password)
         let location = try PostgresLocation(url: database.url)
         try database.queue(directory: directory.file("env"), environment: ["PGPASSWORD": password]).close()
@@ -340,6 +350,7 @@ struct PostgresQueueTests {
 
     @Test func aStuckOrVanishedServerMakesSettleThrowInsteadOfHanging() throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         let relay = try TCPRelay(to: try PostgresLocation(url: database.url).port)
         let queue = try database.queue(
             directory: directory.file("state"), options: StoreOptions(busyTimeout: 0.2), relayPort: relay.port)
@@ -373,7 +384,7 @@ struct PostgresQueueTests {
 }
 
 /// A database of its own for one test on the server of `SUBIMPORT_TEST_POSTGRES_URL`, created
-/// at init and dropped when released.
+/// at init and dropped by `drop()`.
 final class ScratchPostgres: @unchecked Sendable {
     static let serverURL = ProcessInfo.processInfo.environment["SUBIMPORT_TEST_POSTGRES_URL"]
     static let password = ProcessInfo.processInfo.environment["SUBIMPORT_TEST_POSTGRES_PASSWORD"].flatMap {
@@ -395,7 +406,9 @@ final class ScratchPostgres: @unchecked Sendable {
         _ = try pool.withConnection { try $0.execute("CREATE DATABASE \(unescaped: name)") }
     }
 
-    deinit {
+    /// Drops the database (ending any connection still open to it). Call it with `defer` right
+    /// after creating the database: that also keeps the database alive for the whole test.
+    func drop() {
         _ = try? pool.withConnection { try $0.execute("DROP DATABASE \(unescaped: name) WITH (FORCE)") }
         pool.shutdown()
     }
@@ -430,6 +443,7 @@ struct PostgresEngineTests {
 
     @Test func twoSessionsOnOneQueueSettleEveryRowOnceThroughFaults() async throws {
         let database = try ScratchPostgres()
+        defer { database.drop() }
         var configuration = SandboxConfiguration()
         configuration.failRate = 0.2
         configuration.throttleRate = 0.1
