@@ -73,8 +73,13 @@ struct SharedInboxTests {
         let victim = watches[0].process.processIdentifier
         let claims = self.claims
         let killedHolding = await onDedicatedThread {
+            // A claim folder of the victim with the claimed file in it (not one made a moment
+            // before the file is moved in, nor one emptied a moment before it is removed).
             func holdsClaim() -> Bool {
-                Self.names(claims).contains { $0.split(separator: "~").last?.hasPrefix("pid:\(victim):") == true }
+                Self.names(claims).contains {
+                    $0.split(separator: "~").last?.hasPrefix("pid:\(victim):") == true
+                        && !Self.names(claims + "/" + $0).isEmpty
+                }
             }
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
