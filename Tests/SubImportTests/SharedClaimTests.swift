@@ -104,6 +104,14 @@ import Testing
         #expect(folders.ingestOwner(ofClaimed: path).description == dead, "the ingest runs as the first claimant")
         #expect(folders.adoptableClaims(staleAfter: 30).isEmpty, "an adopted claim is fresh, its holder alive")
 
+        // An empty claim (its holder killed between making it and moving the file in, or between
+        // moving the file out and removing it) is removed by its adopter.
+        let empty = holder(pid: try deadPid())
+        #expect(mkdir(folders.processing + "/" + empty, 0o700) == 0)
+        #expect(folders.adoptableClaims(staleAfter: 30) == [empty])
+        #expect(folders.adopt(empty) == [])
+        #expect(names(folders.processing).count == 2, "\(names(folders.processing))")
+
         // A live holder that stopped touching its claim for longer than the limit.
         age(folders.processing + "/" + alive, by: 31)
         #expect(folders.adoptableClaims(staleAfter: 30) == [alive])
