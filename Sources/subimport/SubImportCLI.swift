@@ -30,10 +30,14 @@ struct SubImportCLI: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as SubImportError {
-            // An unsafe or locked state folder, from any command: refused like bad usage.
-            guard case .unsafeState = error else { exit(withError: error) }
-            printError("error: \(error)")
-            Foundation.exit(2)
+            // An unsafe or locked state folder, or an unusable --queue, from any command: refused like bad usage.
+            switch error {
+            case .unsafeState, .queueLocation:
+                printError("error: \(error)")
+                Foundation.exit(2)
+            default:
+                exit(withError: error)
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {

@@ -16,6 +16,8 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
     /// The state folder or one of its files could be read or replaced by someone else (another
     /// owner, group- or world-writable, a link); `FilePermissions` says which and why.
     case unsafeState(String)
+    /// A `--queue` location that cannot be used (malformed, a password in it, the server refused).
+    case queueLocation(String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum SubImportError: Error, CustomStringConvertible, Sendable {
         case .stateInUse(let state, let holder):
             return "state folder \(state) is in use by \(holder); stop it or use another --state"
         case .unsafeState(let message): return "refusing an unsafe state folder: \(message)"
+        case .queueLocation(let message): return message
         }
     }
 }
