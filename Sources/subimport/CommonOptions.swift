@@ -154,6 +154,12 @@ struct StateOptions: ParsableArguments {
     var reports = "./reports"
 
     @Option(
+        help: ArgumentHelp(
+            "A shared queue for many hosts: postgres://user@host:5432/database (default: $SUBIMPORT_QUEUE_URL, else SQLite under --state). The password comes from PGPASSWORD or ~/.pgpass.",
+            valueName: "url"))
+    var queue: String?
+
+    @Option(
         name: .customLong("busy-timeout"),
         help: "Seconds a write to the queue database waits for another program's lock before it is retried.")
     var busyTimeout: Double = 30
@@ -178,7 +184,7 @@ extension StateOptions {
     /// Opens the queue and finds batch `id` (or a unique prefix of it); a missing batch is
     /// reported and exits with 2.
     func openBatch(_ id: String) throws -> (any JobQueue, Batch) {
-        let store = try QueueStore(directory: state, options: storeOptions)
+        let store = try openQueue()
         guard let batch = try store.batch(id: id) else {
             printError("error: \(SubImportError.unknownBatch(id))")
             throw ExitCode(2)

@@ -42,7 +42,7 @@ struct PruneCommand: ParsableCommand, LoggingCommand {
         }
         let result: PruneResult
         do {
-            result = try Pruner(store: try QueueStore(directory: paths.state)).prune(olderThan: age, dryRun: dryRun)
+            result = try Pruner(store: try paths.openQueue()).prune(olderThan: age, dryRun: dryRun)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

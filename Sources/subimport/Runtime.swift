@@ -65,7 +65,8 @@ final class Runtime: @unchecked Sendable {
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
-            storeOptions: common.paths.storeOptions, gates: AccountGates(), logger: logger)
+            storeOptions: common.paths.storeOptions, gates: AccountGates(),
+            store: try common.paths.openQueue(stateOverride: stateOverride), logger: logger)
         if command != nil { try session.prepareForSending() }
         return Runtime(
             session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,

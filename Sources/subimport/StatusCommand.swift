@@ -14,7 +14,7 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try QueueStore(directory: paths.state)
+        let store = try paths.openQueue()
         let batches = try store.batches()
         var objects: [String] = []
         for batch in batches {

@@ -112,6 +112,11 @@ enum QueueMigrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v5: job_retrying index") { db in
+            // The next retry of a batch (`status`) without reading the batch's rows: only rows
+            // waiting for a retry are in it (rows enter it one answer at a time, never at ingest).
+            try db.execute(sql: "CREATE INDEX job_retrying ON job(run_at) WHERE state = 'retrying'")
+        }
         return migrator
     }
 }

@@ -36,8 +36,11 @@ extension QueueStore {
             }
             guard (byState[JobState.retrying.rawValue] ?? 0) > 0 else { return (byState, nil) }
             let ids = try JobIDs.range(db, batchID: batchID)
+            // Read through `job_retrying`: the rows waiting for a retry, not the batch's rows.
             let next = try Double.fetchOne(
-                db, sql: "SELECT MIN(run_at) FROM job WHERE id BETWEEN ? AND ? AND state = 'retrying'",
+                db,
+                sql:
+                    "SELECT MIN(run_at) FROM job INDEXED BY job_retrying WHERE state = 'retrying' AND id BETWEEN ? AND ?",
                 arguments: [ids.low, ids.high])
             return (byState, next)
         }

@@ -17,22 +17,38 @@ public struct BatchPace: Sendable, Equatable {
 }
 
 extension QueueStore {
-    /// The pace of `batchID` over the last `window` seconds before `now`.
+    /// Attempts, most recent first, that `pace` reads at most: it costs the same whatever the
+    /// size of the batch. When more than this many were made within the window, the rate is
+    /// taken over the span of these (a shorter window).
+    static let paceAttemptLimit: Int64 = 10_000
+
+    /// The pace of `batchID` over the last `window` seconds before `now`: its rows settled by an
+    /// answer, counted from the queue's most recent attempts (never the batch's rows).
     public func pace(batchID: String, window: Double, now: Timestamp) throws -> BatchPace {
         try read { db in
             let ids = try JobIDs.range(db, batchID: batchID)
+            let batch = try Row.fetchOne(
+                db, sql: "SELECT started_at, unsettled FROM batch WHERE id = ?", arguments: [batchID])
+            let startedAt: Double? = batch?["started_at"]
+            var seconds = min(window, max(0, now - (startedAt ?? now)))
+            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM attempt") ?? 0
+            let firstID = lastID - Self.paceAttemptLimit
+            // The newest attempt left unread: when it is within the window, the window shrinks to
+            // the span of the attempts read.
+            if let unread = try Double.fetchOne(
+                db, sql: "SELECT finished_at FROM attempt WHERE id <= ? ORDER BY id DESC LIMIT 1", arguments: [firstID]),
+                unread >= now - seconds
+            {
+                seconds = min(seconds, max(0, now - unread))
+            }
             let settled =
                 try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT COUNT(*) FROM job WHERE id BETWEEN ? AND ? AND updated_at >= ?
-                          AND state IN \(JobState.sqlList([.created, .updated, .failed, .uncertain]))
-                        """, arguments: [ids.low, ids.high, now - window]) ?? 0
-            let row = try Row.fetchOne(
-                db, sql: "SELECT started_at, unsettled FROM batch WHERE id = ?", arguments: [batchID])
-            let startedAt: Double? = row?["started_at"]
-            let seconds = min(window, max(0, now - (startedAt ?? now)))
-            return BatchPace(rowsSettled: settled, seconds: seconds, unsettled: row?["unsettled"] ?? 0)
+                        SELECT COUNT(*) FROM attempt WHERE id > ? AND job_id BETWEEN ? AND ? AND finished_at >= ?
+                          AND outcome IN \(JobState.sqlList([.created, .updated, .failed, .uncertain]))
+                        """, arguments: [firstID, ids.low, ids.high, now - seconds]) ?? 0
+            return BatchPace(rowsSettled: settled, seconds: seconds, unsettled: batch?["unsettled"] ?? 0)
         }
     }
 }
