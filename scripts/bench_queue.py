@@ -118,8 +118,8 @@ def pgbench_figures(cluster, work):
         CREATE TABLE bench_job (id bigint PRIMARY KEY, state text NOT NULL, secret text);
         INSERT INTO bench_job SELECT n, 'queued', 'pw-' || n FROM generate_series(1, 1000000) AS n;
         CREATE INDEX bench_job_queued ON bench_job (id) WHERE state = 'queued';
-        VACUUM ANALYZE bench_job;
     """)
+    psql(cluster, "bench_pgbench", "VACUUM ANALYZE bench_job")
     script = os.path.join(work, "claim.sql")
     with open(script, "w") as handle:
         handle.write(CLAIM_SCRIPT)
