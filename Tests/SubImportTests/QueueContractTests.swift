@@ -354,12 +354,16 @@ import Testing
     // MARK: Reading a batch
 
     /// Row 1 created, 2 failed, 3 retrying (until `retryAt`), 4 released, 5 never claimed,
-    /// 6 invalid at ingest: the answers recorded at `answeredAt`.
-    static func knownSequence(_ queue: any JobQueue, retryAt: Timestamp, answeredAt: Timestamp) throws -> String {
+    /// 6 invalid at ingest: the three answers recorded as made at `answeredAt` (right after the
+    /// claim), one second apart.
+    static func knownSequence(_ queue: any JobQueue, retryAt: Timestamp) throws -> (
+        batchID: String, answeredAt: Timestamp
+    ) {
         let batchID = try queueBatch(queue, "known", rows: 5, invalid: 1)
         let owner = WorkerIdentity()
         let jobs = try queue.claim(scope: WorkScope(account: "acct"), owner: owner, limit: 4, leaseSeconds: 60)
             .sorted { $0.row < $1.row }
+        let answeredAt = now()
         let applied = try queue.settle([
             SettlementEntry(
                 jobID: jobs[0].id, leaseOwner: owner.description, created,
@@ -375,7 +379,7 @@ import Testing
             SettlementEntry(jobID: jobs[3].id, leaseOwner: owner.description, .release, attempt: nil),
         ])
         guard applied == [true, true, true, true] else { throw ContractFailure("the known sequence: \(applied)") }
-        return batchID
+        return (batchID, answeredAt)
     }
 
     @Test(arguments: StoreKind.allCases) func figuresAfterAKnownSequence(_ kind: StoreKind) async throws {
@@ -383,7 +387,7 @@ import Testing
             let queue = store.queue
             let start = now()
             let retryAt = start + 3600
-            let batchID = try Self.knownSequence(queue, retryAt: retryAt, answeredAt: start)
+            let (batchID, answeredAt) = try Self.knownSequence(queue, retryAt: retryAt)
 
             #expect(
                 try queue.statusCounts(batchID: batchID) == ["created": 1, "failed": 1, "invalid": 1, "pending": 3])
@@ -405,8 +409,8 @@ import Testing
 
             let traffic = try queue.traffic(batchID: batchID)
             #expect(traffic.requests == 3, "the release made no request")
-            #expect(abs((traffic.firstRequestAt ?? 0) - start) < 0.01)
-            #expect(abs((traffic.lastAnswerAt ?? 0) - (start + 2)) < 0.01)
+            #expect(abs((traffic.firstRequestAt ?? 0) - answeredAt) < 0.01)
+            #expect(abs((traffic.lastAnswerAt ?? 0) - (answeredAt + 2)) < 0.01)
             #expect(try queue.attempts(batchID: batchID, row: 2).map(\.failureClass) == ["rejected"])
             #expect(try queue.attempts(batchID: batchID, row: 3).map(\.httpStatus) == [503])
 
@@ -428,7 +432,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func retryAndCancelKeepTheCountsTrue(_ kind: StoreKind) async throws {
         try await QueueUnderTest.with(kind) { store in
             let queue = store.queue
-            let batchID = try Self.knownSequence(queue, retryAt: now() + 3600, answeredAt: now())
+            let batchID = try Self.knownSequence(queue, retryAt: now() + 3600).batchID
             #expect(try queue.failedRows(batchID: batchID) == [2])
             #expect(try queue.failedRows(batchID: batchID, states: [.created, .invalid]) == [1, 6])
 
