@@ -5,9 +5,10 @@
   - SQLite: `subimport work` of ROWS enqueued rows, one process;
   - PostgreSQL (a throwaway cluster of scripts/postgres-cluster.sh): the same with `--queue`,
     one process, then three processes sharing the queue (each with its own state folder);
-  - pgbench on the same server: its TPC-B-like figure (`-c 3 -j 2 -T SECONDS`), and a custom
-    script doing what a worker does to one row, as two transactions: a claim
-    (`UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`) and a settle (`UPDATE`).
+  - pgbench on the same server: its TPC-B-like figure (`-c 3 -j 2 -T SECONDS`), and custom
+    scripts doing what a worker does, as two transactions: a claim
+    (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`) and a settle (`UPDATE`),
+    of one row, and of 32 rows at a time (the engine claims and settles in groups).
 
 Rows/s are ROWS over the wall time from starting the `work` processes to the last one's exit
 (process start and report writing included). Usage: bench_queue.py BINARY [ROWS]
@@ -104,6 +105,16 @@ UPDATE bench_job SET state = 'running' WHERE id = (
 UPDATE bench_job SET state = 'created', secret = NULL WHERE id = :id;
 """
 
+# The same with a batch of rows per transaction (claim many, settle them in one group commit),
+# as the engine does; pgbench substitutes :ids as text (simple query mode).
+BATCH = 32
+BATCH_SCRIPT = f"""\
+WITH claimed AS (UPDATE bench_job SET state = 'running' WHERE id IN (
+    SELECT id FROM bench_job WHERE state = 'queued' ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED) RETURNING id)
+SELECT string_agg(id::text, ',') AS ids FROM claimed \\gset
+UPDATE bench_job SET state = 'created', secret = NULL WHERE id IN (:ids);
+"""
+
 
 def pgbench_figures(cluster, work):
     """(TPC-B-like tps, claim-and-settle rows/s) of pgbench with 3 clients on the cluster."""
@@ -120,11 +131,13 @@ def pgbench_figures(cluster, work):
         CREATE INDEX bench_job_queued ON bench_job (id) WHERE state = 'queued';
     """)
     psql(cluster, "bench_pgbench", "VACUUM ANALYZE bench_job")
-    script = os.path.join(work, "claim.sql")
-    with open(script, "w") as handle:
-        handle.write(CLAIM_SCRIPT)
-    claims = pgbench_tps(cluster, "bench_pgbench", clients + ["-f", script])
-    return tpcb, claims
+    figures = [tpcb]
+    for name, text, rows_per_script in (("claim.sql", CLAIM_SCRIPT, 1), ("batch.sql", BATCH_SCRIPT, BATCH)):
+        script = os.path.join(work, name)
+        with open(script, "w") as handle:
+            handle.write(text)
+        figures.append(rows_per_script * pgbench_tps(cluster, "bench_pgbench", clients + ["-M", "simple", "-f", script]))
+    return figures
 
 
 def main():
@@ -161,8 +174,8 @@ def main():
             states = [os.path.join(work, f"pg{workers}-{index}") for index in range(1, workers + 1)]
             figures[label] = count / timed_work(binary, processes, shared, states, env)
 
-        figures["pgbench TPC-B-like, 3 clients (tps)"], figures["pgbench claim + settle, 3 clients"] = \
-            pgbench_figures(cluster, work)
+        (figures["pgbench TPC-B-like, 3 clients (tps)"], figures["pgbench claim + settle, 3 clients"],
+         figures[f"pgbench claim + settle, {BATCH} rows a commit"]) = pgbench_figures(cluster, work)
 
         print(f"queue: {count} rows, instant provider (sandbox --quota 0), --rate 0 --concurrency {CONCURRENCY}; "
               f"pgbench -c 3 -j 2 -T {PGBENCH_SECONDS}")
@@ -175,12 +188,15 @@ def main():
         one = figures.get("PostgreSQL, 1 process")
         three = figures.get("PostgreSQL, 3 processes")
         claims = figures.get("pgbench claim + settle, 3 clients")
+        batched = figures.get(f"pgbench claim + settle, {BATCH} rows a commit")
         if isinstance(one, float):
             print(f"  PostgreSQL 1 process / SQLite          {one / sqlite:10.2f}")
         if isinstance(three, float) and isinstance(one, float):
             print(f"  PostgreSQL 3 processes / 1 process     {three / one:10.2f}")
         if isinstance(three, float) and isinstance(claims, float):
             print(f"  PostgreSQL 3 processes / pgbench claim {three / claims:10.2f}")
+        if isinstance(three, float) and isinstance(batched, float):
+            print(f"  PostgreSQL 3 processes / pgbench batch {three / batched:10.2f}")
     finally:
         stop_all(processes)
         if cluster:
