@@ -4,6 +4,7 @@
 #                                             folder); prints the path of an environment file to source
 #   scripts/postgres-cluster.sh stop [DIR]    stops the cluster and removes DIR
 #   scripts/postgres-cluster.sh url [DIR]     prints the test URL (postgres://subimport@127.0.0.1:PORT/postgres)
+#   scripts/postgres-cluster.sh available     exits 0 when a cluster can be started here
 # Without DIR, stop and url use $SUBIMPORT_TEST_POSTGRES_DIR.
 #
 # The cluster listens only on 127.0.0.1 (a free port) and on a unix socket in DIR. Local and
@@ -192,6 +193,14 @@ EOF
 
 case "$command" in
 start) start_cluster ;;
+available)
+    # Whether a cluster can be started here: the server binaries, psql, and (as root) the postgres user.
+    find_bin initdb >/dev/null && find_bin pg_ctl >/dev/null && find_bin psql >/dev/null || exit 1
+    [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1 || {
+        echo "postgres-cluster: no postgres user to run the server as" >&2
+        exit 1
+    }
+    ;;
 stop)
     [ -n "$dir" ] || { echo "postgres-cluster: stop needs DIR or SUBIMPORT_TEST_POSTGRES_DIR" >&2; exit 2; }
     stop_cluster "$dir"
@@ -202,7 +211,7 @@ url)
     (source "$dir/env" && echo "$SUBIMPORT_TEST_POSTGRES_URL")
     ;;
 *)
-    echo "usage: scripts/postgres-cluster.sh start [DIR] | stop [DIR] | url [DIR]" >&2
+    echo "usage: scripts/postgres-cluster.sh start [DIR] | stop [DIR] | url [DIR] | available" >&2
     exit 2
     ;;
 esac
