@@ -89,13 +89,13 @@ public struct ProviderConnection: Sendable {
     public var credentials: ProviderCredentials
     public var transport: HTTPTransport
     /// The account's shared rate limiter (the worker already waited on it for the first request).
-    public var limiter: TokenBucket
+    public var limiter: any DepartureLimiter
     /// True once the run this connection belongs to stops: a lookup waiting on the limiter then
     /// gives up (the run wakes the limiter's waiters when it stops).
     public var shouldStop: @Sendable () -> Bool
 
     public init(
-        baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport, limiter: TokenBucket,
+        baseURL: String, credentials: ProviderCredentials, transport: HTTPTransport, limiter: any DepartureLimiter,
         shouldStop: @escaping @Sendable () -> Bool = { false }
     ) {
         self.baseURL = baseURL

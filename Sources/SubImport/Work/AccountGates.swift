@@ -2,12 +2,28 @@ import Foundation
 
 /// The account gates of one runtime (one command, or one test's engine), by account key: the
 /// runtime that creates the registry owns its gates, and nothing else in the process sees them.
-/// Two runtimes in one process, even for the same account, never share a limiter nor a stop.
+/// Two runtimes in one process, even for the same account, never share a limiter nor a stop
+/// (unless their `makeLimiter` shares them elsewhere, as a PostgreSQL queue's limiter does).
 public final class AccountGates: @unchecked Sendable {
+    /// Makes the limiter of an account the first time its gate is asked for.
+    public typealias LimiterFactory =
+        @Sendable (_ account: String, _ rate: Double, _ burst: Int) throws ->
+        any DepartureLimiter
+
     private let lock = NSLock()
     private var gates: [String: AccountGate] = [:]
+    private let makeLimiter: LimiterFactory
 
-    public init() {}
+    /// Gates whose limiters are in-process `TokenBucket`s.
+    public init() {
+        makeLimiter = { _, rate, burst in TokenBucket(rate: rate, burst: burst) }
+    }
+
+    /// Gates whose limiters `makeLimiter` makes (called once per account, under this registry's
+    /// lock; what it throws is thrown by `gate`).
+    public init(makeLimiter: @escaping LimiterFactory) {
+        self.makeLimiter = makeLimiter
+    }
 
     /// The gate of `account`, created with `rate` and `burst` the first time it is asked for;
     /// later callers of this registry share that gate (and its limiter). Throws
@@ -16,15 +32,14 @@ public final class AccountGates: @unchecked Sendable {
     public func gate(account: String, rate: Double, burst: Int) throws -> AccountGate {
         lock.lock()
         defer { lock.unlock() }
-        let limiter = TokenBucket(rate: rate, burst: burst)
         if let gate = gates[account] {
-            guard gate.limiter.configuredRate == limiter.configuredRate, gate.limiter.burst == limiter.burst else {
+            guard gate.limiter.configuredRate == max(0, rate), gate.limiter.burst == Double(max(1, burst)) else {
                 throw AccountGateConflict(
                     account: account, rate: gate.limiter.configuredRate, burst: Int(gate.limiter.burst))
             }
             return gate
         }
-        let gate = AccountGate(account: account, limiter: limiter)
+        let gate = AccountGate(account: account, limiter: try makeLimiter(account, rate, burst))
         gates[account] = gate
         return gate
     }

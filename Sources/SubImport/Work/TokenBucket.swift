@@ -8,7 +8,7 @@ import Foundation
 /// configured one) and holds every caller until the provider's `Retry-After` has passed; the
 /// rate then recovers, doubling every `recoveryInterval` seconds without a new 429.
 /// A rate of 0 means unlimited: only `throttle` pauses callers then.
-public final class TokenBucket: @unchecked Sendable {
+public final class TokenBucket: DepartureLimiter, @unchecked Sendable {
     public let configuredRate: Double
     public let burst: Double
     public let recoveryInterval: Double
@@ -34,8 +34,11 @@ public final class TokenBucket: @unchecked Sendable {
         tokens = Double(max(1, burst))
     }
 
+    /// The rate in force now, after any slow-down; 0 = unlimited.
+    public func effectiveRate() -> Double { effectiveRate(at: Self.monotonic()) }
+
     /// The rate in force at `time` (monotonic seconds), after any slow-down; 0 = unlimited.
-    public func effectiveRate(at time: Double = TokenBucket.monotonic()) -> Double {
+    public func effectiveRate(at time: Double) -> Double {
         condition.lock()
         defer { condition.unlock() }
         recover(at: time)
@@ -79,7 +82,7 @@ public final class TokenBucket: @unchecked Sendable {
     /// true and then calls `wakeWaiters` never waits for the pause to end. `shouldStop` must not
     /// call into this bucket.
     @discardableResult
-    public func acquire(unless shouldStop: () -> Bool = { false }) -> Bool {
+    public func acquire(unless shouldStop: () -> Bool) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         if cancelled || shouldStop() { return false }
@@ -125,10 +128,13 @@ public final class TokenBucket: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The provider pushed back now: see `throttle(retryAfter:at:)`.
+    public func throttle(retryAfter: Double?) { throttle(retryAfter: retryAfter, at: Self.monotonic()) }
+
     /// The provider pushed back at `time`: halve the rate and hold every caller for `retryAfter`
     /// seconds (1 s when the provider did not say or said something that is not a duration;
     /// never more than `longestPause`).
-    public func throttle(retryAfter: Double?, at time: Double = TokenBucket.monotonic()) {
+    public func throttle(retryAfter: Double?, at time: Double) {
         condition.lock()
         defer { condition.unlock() }
         recover(at: time)

@@ -126,7 +126,7 @@ public final class WorkerPool: @unchecked Sendable {
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    if let job = try claimer.claimOne() {
+                    if let job = try claimer.one() {
                         // The lane is handed off: `process` continues it once the row is answered.
                         handedOff = true
                         process(job, on: lane) {
