@@ -351,6 +351,27 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func erasingAPasswordIsAnnounced(_ kind: StoreKind) async throws {
+        try await QueueUnderTest.with(kind) { store in
+            let queue = store.queue
+            try Self.queueBatch(queue, "erase", rows: 2)
+            let lock = NSLock()
+            nonisolated(unsafe) var count = 0
+            let announced = { lock.withLock { count } }
+            queue.onSecretErased { lock.withLock { count += 1 } }
+            let owner = WorkerIdentity()
+            let jobs = try Self.claimAll(queue, owner)
+            try queue.settle(jobID: jobs[0].id, leaseOwner: owner.description, .release, attempt: nil)
+            #expect(announced() == 0, "a release erases nothing")
+            try queue.settle(
+                jobID: jobs[1].id, leaseOwner: owner.description, Self.failed,
+                attempt: Self.attempt(owner, .rejected, status: 422))
+            #expect(announced() == 1, "a settlement erased a password")
+            #expect(queue.scrubErasedSecrets(wait: 5))
+            queue.onSecretErased(nil)
+        }
+    }
+
     // MARK: Reading a batch
 
     /// Row 1 created, 2 failed, 3 retrying (until `retryAt`), 4 released, 5 never claimed,
