@@ -11,22 +11,30 @@ import SubImport
 /// (never call from an event loop). A connection is taken for one `withConnection` or
 /// `transaction` body at a time; a caller waits while all are taken. A connection that failed
 /// is closed and replaced by a new one at the next use, so a restarted server is reconnected.
+/// Every connection waits at most `PostgresTimeouts` for the server: to connect, for a lock,
+/// for a statement and for any answer (a stuck server or network closes the connection and throws).
 final class PostgresConnectionPool: @unchecked Sendable {
     let location: PostgresLocation
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let size: Int
+    private let timeouts: PostgresTimeouts
     private let condition = NSCondition()
     private var idle: [PostgresConnection] = []
     private var open = 0
     private var nextID = 0
     private var closed = false
 
-    /// Connects lazily; throws only for a TLS setup that cannot be made.
-    init(location: PostgresLocation, password: String?, size: Int, logger: Logger) throws {
+    /// Connects lazily; throws only for a TLS setup that cannot be made. `timeouts` bound every
+    /// wait for the server (by default those of the default busy timeout, 30 s).
+    init(
+        location: PostgresLocation, password: String?, size: Int,
+        timeouts: PostgresTimeouts = PostgresTimeouts(busyTimeout: StoreOptions().busyTimeout), logger: Logger
+    ) throws {
         self.location = location
         self.size = max(1, size)
+        self.timeouts = timeouts
         self.logger = logger
         let tls: PostgresConnection.Configuration.TLS
         switch location.tls {
@@ -37,7 +45,8 @@ final class PostgresConnectionPool: @unchecked Sendable {
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: password,
             database: location.database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .milliseconds(Int64(timeouts.connect * 1000))
+        configuration.options.additionalStartupParameters = timeouts.startupParameters
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -46,7 +55,8 @@ final class PostgresConnectionPool: @unchecked Sendable {
     func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         let connection = try checkOut()
         do {
-            let result = try body(PostgresSession(connection: connection, logger: logger))
+            let result = try body(
+                PostgresSession(connection: connection, logger: logger, answerTimeout: timeouts.answer))
             checkIn(connection, healthy: true)
             return result
         } catch {
@@ -55,11 +65,23 @@ final class PostgresConnectionPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one transaction (READ COMMITTED): committed when it returns, rolled back
-    /// when it throws. A failed COMMIT throws: nothing of `body` is then known to be durable.
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    /// How a transaction sees the database.
+    enum TransactionKind {
+        /// READ COMMITTED: each statement sees what was committed before it started.
+        case readCommitted
+        /// REPEATABLE READ READ ONLY: every statement sees one snapshot; writes are refused.
+        case snapshot
+    }
+
+    /// Runs `body` in one transaction (READ COMMITTED unless `kind` says otherwise): committed
+    /// when it returns, rolled back when it throws. A failed COMMIT throws: nothing of `body` is
+    /// then known to be durable.
+    func transaction<T>(_ kind: TransactionKind = .readCommitted, _ body: (PostgresSession) throws -> T) throws -> T {
         try withConnection { session in
-            try session.execute("BEGIN")
+            switch kind {
+            case .readCommitted: try session.execute("BEGIN")
+            case .snapshot: try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            }
             do {
                 let result = try body(session)
                 try session.execute("COMMIT")
@@ -143,16 +165,54 @@ final class PostgresConnectionPool: @unchecked Sendable {
 struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
+    /// Seconds to wait for the server's answer before the connection is closed (`PostgresTimeouts.answer`).
+    let answerTimeout: Double
 
     /// Runs `query`; every row of its answer.
     @discardableResult
     func query(_ query: PostgresQuery) throws -> [PostgresRow] {
-        Array(try connection.query(query, logger: logger).wait().rows)
+        Array(try run(query).rows)
     }
 
     /// Runs `query`; how many rows it changed (or returned).
     @discardableResult
     func execute(_ query: PostgresQuery) throws -> Int {
-        try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+        try run(query).metadata.rows ?? 0
     }
+
+    /// Sends `query` and waits for its whole answer, at most `answerTimeout` seconds: past it the
+    /// connection is closed (the pool replaces it) and this throws, so a stuck server or a cut
+    /// network never blocks a caller for good.
+    private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        let connection = connection
+        let expired = ManagedAtomicFlag()
+        let timer = connection.eventLoop.scheduleTask(in: .milliseconds(Int64(answerTimeout * 1000))) {
+            expired.set()
+            let _: EventLoopFuture<Void> = connection.close()
+        }
+        defer { timer.cancel() }
+        do {
+            return try connection.query(query, logger: logger).wait()
+        } catch {
+            if expired.isSet {
+                throw PostgresTimeoutError(seconds: answerTimeout)
+            }
+            throw error
+        }
+    }
+}
+
+/// The server did not answer within `PostgresTimeouts.answer`; the connection was closed.
+struct PostgresTimeoutError: Error, CustomStringConvertible {
+    var seconds: Double
+    var description: String { "no answer from the server within \(seconds) s (connection closed)" }
+}
+
+/// A flag set once from any thread.
+private final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -10,6 +10,8 @@ enum PostgresErrorText {
             let state = server[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return message + state
         }
+        // A connection failure says why in its underlying error (refused, unreachable, timed out).
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }
 

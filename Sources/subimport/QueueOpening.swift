@@ -16,7 +16,6 @@ extension StateOptions {
     func openQueue(stateOverride: String? = nil) throws -> any JobQueue {
         if let stateOverride { return try QueueStore(directory: stateOverride, options: storeOptions) }
         guard let queueURL else { return try QueueStore(directory: state, options: storeOptions) }
-        _ = try PostgresLocation(url: queueURL)
-        throw SubImportError.queueLocation("PostgreSQL queues are not available in this build")
+        return try PostgresQueue(url: queueURL, directory: state, options: storeOptions)
     }
 }

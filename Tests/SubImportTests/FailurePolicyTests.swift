@@ -129,18 +129,7 @@ import Testing
 
 /// A loopback port with nothing listening (bound, then closed).
 func closedLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            _ = bind(fd, pointer, length)
-            _ = getsockname(fd, pointer, &length)
-        }
-    }
+    let (fd, port) = try! LoopbackListener.open()
     close(fd)
-    return Int(UInt16(bigEndian: address.sin_port))
+    return port
 }

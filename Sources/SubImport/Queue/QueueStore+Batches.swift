@@ -19,8 +19,8 @@ public struct BatchIdentity: Sendable, Equatable {
         self.defaults = defaults
     }
 
-    /// The key stored in `batch.identity`.
-    var key: String { "\(sha256)|\(provider)|\(mode)|\(account)" + (defaults.isEmpty ? "" : "|\(defaults)") }
+    /// The key stored in `batch.identity` (by every store).
+    public var key: String { "\(sha256)|\(provider)|\(mode)|\(account)" + (defaults.isEmpty ? "" : "|\(defaults)") }
 
     /// A short, stable id derived from the identity: the same content for the same account
     /// always gets the same batch id.

@@ -6,6 +6,10 @@ public struct BatchTraffic: Sendable {
     public var firstRequestAt: Timestamp?
     public var lastAnswerAt: Timestamp?
 
+    public init(requests: Int, firstRequestAt: Timestamp?, lastAnswerAt: Timestamp?) {
+        (self.requests, self.firstRequestAt, self.lastAnswerAt) = (requests, firstRequestAt, lastAnswerAt)
+    }
+
     /// Requests per second over the span of the batch's attempts.
     public var achievedRate: Double {
         guard let first = firstRequestAt, let last = lastAnswerAt, last > first, requests > 0 else { return 0 }

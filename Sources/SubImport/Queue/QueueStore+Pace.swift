@@ -9,6 +9,10 @@ public struct BatchPace: Sendable, Equatable {
     /// Rows still to settle.
     public var unsettled: Int
 
+    public init(rowsSettled: Int, seconds: Double, unsettled: Int) {
+        (self.rowsSettled, self.seconds, self.unsettled) = (rowsSettled, seconds, unsettled)
+    }
+
     /// Rows settled per second over the window.
     public var rate: Double { seconds > 0 ? Double(rowsSettled) / seconds : 0 }
 

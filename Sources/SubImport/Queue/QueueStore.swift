@@ -94,16 +94,20 @@ public final class QueueStore: JobQueue {
     }
 }
 
-/// A lock-protected optional callback.
-private final class SecretErasedHook: @unchecked Sendable {
+/// A lock-protected optional callback (a store's `onSecretErased` action).
+public final class SecretErasedHook: @unchecked Sendable {
     private let lock = NSLock()
     private var action: (@Sendable () -> Void)?
 
-    func set(_ action: (@Sendable () -> Void)?) {
+    public init() {}
+
+    /// Replaces the action (nil: none).
+    public func set(_ action: (@Sendable () -> Void)?) {
         lock.withLock { self.action = action }
     }
 
-    func call() {
+    /// Calls the action, if any, on this thread.
+    public func call() {
         lock.withLock { action }?()
     }
 }

@@ -33,4 +33,13 @@ public struct AttemptRecord: Sendable {
     public var errorCode: String?
     public var message: String?
     public var worker: String
+
+    public init(
+        startedAt: Timestamp, finishedAt: Timestamp, failureClass: FailureClass, httpStatus: Int?, errorCode: String?,
+        message: String?, worker: String
+    ) {
+        (self.startedAt, self.finishedAt, self.failureClass, self.httpStatus) =
+            (startedAt, finishedAt, failureClass, httpStatus)
+        (self.errorCode, self.message, self.worker) = (errorCode, message, worker)
+    }
 }
