@@ -20,7 +20,9 @@
 #   SUBIMPORT_TEST_POSTGRES_SUPERUSER  the superuser's name
 # A cluster whose holder process (the pid in SUBIMPORT_TEST_POSTGRES_HOLDER at `start`, if set)
 # died without `stop` is stopped and removed by the next `start`; so is a stale DIR given to `start`.
-# fsync stays on: durability is what the tests check. initdb refuses to run as root: as root, the
+# fsync is on unless SUBIMPORT_TEST_POSTGRES_FSYNC=off at `start`: scripts/test.sh turns it off
+# (no test crashes the server, and a CREATE DATABASE per test then costs milliseconds, not a
+# third of a second of disk syncs); benchmarks keep it on, as a real server. initdb refuses to run as root: as root, the
 # cluster runs as the `postgres` user (runuser).
 set -euo pipefail
 
@@ -157,8 +159,9 @@ port = $port
 unix_socket_directories = '$dir/socket'
 max_connections = 200
 shared_buffers = 32MB
-fsync = on
-synchronous_commit = on
+fsync = ${SUBIMPORT_TEST_POSTGRES_FSYNC:-on}
+synchronous_commit = ${SUBIMPORT_TEST_POSTGRES_FSYNC:-on}
+full_page_writes = ${SUBIMPORT_TEST_POSTGRES_FSYNC:-on}
 log_min_messages = warning
 logging_collector = off
 EOF

@@ -120,6 +120,7 @@ struct SharedRateLimiterTests {
 
     // MARK: Limiters of separate processes
 
+    /// Measures a rate: `scripts/test.sh` runs it after the other tests, on a quiet machine.
     @Test(arguments: [2, 3]) func processesTogetherKeepToTheRate(processes: Int) async throws {
         try await RateTestDatabase.with { _, database in
             let rate = 100.0
@@ -139,6 +140,7 @@ struct SharedRateLimiterTests {
         }
     }
 
+    /// Measures a rate: `scripts/test.sh` runs it after the other tests, on a quiet machine.
     @Test func aThrottleByOneProcessHalvesTheOthersPace() async throws {
         try await RateTestDatabase.with { _, database in
             let rate = 120.0
