@@ -67,12 +67,9 @@ final class QueueUnderTest: Sendable {
 
     /// The one place that builds the PostgreSQL store: the password comes from the environment
     /// (`PGPASSWORD`), never the URL.
-    /// Nil while `PostgresQueue` is not built.
     private static func makePostgresQueue(_ database: PostgresTestDatabase, directory: String) throws -> (any JobQueue)?
     {
-        // POSTGRES-QUEUE: once `PostgresQueue` is in main, replace the next line with
-        // `try PostgresQueue(url: database.url, directory: directory, options: options, environment: database.environment)`.
-        nil
+        try PostgresQueue(url: database.url, directory: directory, options: options, environment: database.environment)
     }
 
     /// Runs `body` with a queue of `kind` on new storage, then closes it; rethrows what `body`
