@@ -40,14 +40,13 @@ final class QueueUnderTest: Sendable {
         case .postgres:
             try PostgresTestDatabase.skipUnlessAvailable(sourceLocation: sourceLocation)
             let database = try await PostgresTestDatabase.create()
-            guard let queue = try makePostgresQueue(database, directory: directory.file("state")) else {
+            do {
+                let queue = try makePostgresQueue(database, directory: directory.file("state"))
+                return QueueUnderTest(kind: kind, queue: queue, directory: directory, database: database)
+            } catch {
                 await database.drop()
-                Issue.record(
-                    "PostgresQueue is not in this build yet: the PostgreSQL case is skipped", severity: .warning,
-                    sourceLocation: sourceLocation)
-                try Test.cancel("PostgresQueue is not in this build yet", sourceLocation: sourceLocation)
+                throw error
             }
-            return QueueUnderTest(kind: kind, queue: queue, directory: directory, database: database)
         }
     }
 
@@ -56,19 +55,13 @@ final class QueueUnderTest: Sendable {
     func another() throws -> any JobQueue {
         switch kind {
         case .sqlite: return try QueueStore(directory: directory.file("state"), options: Self.options)
-        case .postgres:
-            guard let queue = try Self.makePostgresQueue(database!, directory: directory.file("other-host-state"))
-            else {
-                throw PostgresQueueNotBuiltYet()
-            }
-            return queue
+        case .postgres: return try Self.makePostgresQueue(database!, directory: directory.file("other-host-state"))
         }
     }
 
     /// The one place that builds the PostgreSQL store: the password comes from the environment
     /// (`PGPASSWORD`), never the URL.
-    private static func makePostgresQueue(_ database: PostgresTestDatabase, directory: String) throws -> (any JobQueue)?
-    {
+    private static func makePostgresQueue(_ database: PostgresTestDatabase, directory: String) throws -> PostgresQueue {
         try PostgresQueue(url: database.url, directory: directory, options: options, environment: database.environment)
     }
 
@@ -88,8 +81,10 @@ final class QueueUnderTest: Sendable {
         await store.close()
     }
 
-    /// Drops the test database (ending the queue's connections); the state folder goes with `directory`.
+    /// Closes the queue and drops the test database (ending the connections of queues still
+    /// open on it); the state folder goes with `directory`.
     func close() async {
+        (queue as? PostgresQueue)?.close()
         await database?.drop()
     }
 
@@ -162,9 +157,4 @@ private struct PostgresTableLock: Sendable {
         try await run("ROLLBACK")
         try await connection.close()
     }
-}
-
-/// The PostgreSQL case before `PostgresQueue` exists.
-struct PostgresQueueNotBuiltYet: Error, CustomStringConvertible {
-    var description: String { "PostgresQueue is not in this build yet (see QueueUnderTest.makePostgresQueue)" }
 }
