@@ -10,7 +10,7 @@ import Testing
 /// connection pool, as a separate process would. The server is named by
 /// `SUBIMPORT_TEST_POSTGRES_URL` and `SUBIMPORT_TEST_POSTGRES_PASSWORD`; without them the
 /// tests are skipped.
-@Suite(.enabled(if: RateTestDatabase.isAvailable, RateTestDatabase.skipReason))
+@Suite(PostgresTestDatabase.required)
 struct SharedRateLimiterTests {
     static let account = "octopush:rate-test"
 
@@ -284,22 +284,10 @@ struct SharedRateLimiterTests {
     }
 }
 
-/// A fresh database of one test's own on the server the environment names
-/// (`SUBIMPORT_TEST_POSTGRES_URL`, `SUBIMPORT_TEST_POSTGRES_PASSWORD`), dropped afterwards with
-/// every connection the test opened.
+/// A database of one test's own (`PostgresTestDatabase`), with a pool on it and limiters over
+/// pools of their own (as other processes would have); dropped afterwards with every connection
+/// the test opened.
 final class RateTestDatabase: @unchecked Sendable {
-    static let skipReason: Comment =
-        "no test PostgreSQL server: SUBIMPORT_TEST_POSTGRES_URL and SUBIMPORT_TEST_POSTGRES_PASSWORD are not set"
-
-    static var server: (location: PostgresLocation, password: String)? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["SUBIMPORT_TEST_POSTGRES_URL"], let location = try? PostgresLocation(url: url)
-        else { return nil }
-        return (location, environment["SUBIMPORT_TEST_POSTGRES_PASSWORD"] ?? "")
-    }
-
-    static var isAvailable: Bool { server != nil }
-
     let location: PostgresLocation
     let password: String
     /// A pool of the test's own on the database (the test's "process").
@@ -335,41 +323,27 @@ final class RateTestDatabase: @unchecked Sendable {
 
     /// Runs `body` with a new database and a pool on it, then drops the database.
     static func with(_ body: (PostgresConnectionPool, RateTestDatabase) async throws -> Void) async throws {
-        let server = try #require(server)
-        let name = "subimport_rate_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try await maintenance(server, "CREATE DATABASE \(name)")
-        var location = server.location
-        location.database = name
-        let pool = try PostgresConnectionPool(location: location, password: server.password, size: 2, logger: logger)
-        let database = RateTestDatabase(location: location, password: server.password, pool: pool)
+        let created = try await PostgresTestDatabase.create()
+        let location = try PostgresLocation(url: created.url)
         let outcome: Result<Void, any Error>
         do {
-            try await body(pool, database)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+            let pool = try PostgresConnectionPool(
+                location: location, password: created.password, size: 2, logger: logger)
+            let database = RateTestDatabase(location: location, password: created.password, pool: pool)
+            do {
+                try await body(pool, database)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await onDedicatedThread { database.shutdown() }
         }
-        await onDedicatedThread { database.shutdown() }
-        try await maintenance(server, "DROP DATABASE \(name) WITH (FORCE)")
+        await created.drop()
         try outcome.get()
     }
 
     static func with(_ body: (PostgresConnectionPool) async throws -> Void) async throws {
         try await with { pool, _ in try await body(pool) }
-    }
-
-    /// Runs `sql` on the server's maintenance database, on a thread of its own (it blocks).
-    private static func maintenance(_ server: (location: PostgresLocation, password: String), _ sql: String)
-        async throws
-    {
-        try await onDedicatedThread {
-            Result {
-                let pool = try PostgresConnectionPool(
-                    location: server.location, password: server.password, size: 1, logger: logger)
-                defer { pool.shutdown() }
-                _ = try pool.withConnection { try $0.execute(.init(unsafeSQL: sql)) }
-            }
-        }.get()
     }
 }
 
