@@ -24,5 +24,5 @@ else
     # a rate is only measurable when the machine's 2 cores are not busy with 300 other tests.
     paced='KeepToTheRate|HalvesTheOthersPace|AtTheSharedRate'
     swift test --skip-build --skip "$paced"
-    swift test --skip-build --filter "$paced"
+    swift test --skip-build --no-parallel --filter "$paced"
 fi

@@ -63,7 +63,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
         let registration: AccountRateTable.Registration
         do {
             registration = try pool.transaction { session in
-                try AccountRateTable.create(session)
+                try PostgresMigrations.migrate(session)
                 return try AccountRateTable.register(
                     session, account: account, rate: configuredRate, burst: self.burst,
                     recoveryInterval: recoveryInterval, by: owner)

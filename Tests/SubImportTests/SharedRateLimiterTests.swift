@@ -249,7 +249,7 @@ struct SharedRateLimiterTests {
         _ pool: PostgresConnectionPool, rate: Double, burst: Double, account: String = Self.account
     ) throws {
         _ = try pool.transaction { session in
-            try AccountRateTable.create(session)
+            try PostgresMigrations.migrate(session)
             return try AccountRateTable.register(
                 session, account: account, rate: rate, burst: burst, recoveryInterval: 5, by: "test")
         }
