@@ -109,6 +109,19 @@ struct SharedRateLimiterTests {
         }
     }
 
+    @Test func anUnlimitedAccountLeavesWithoutARoundTripEachAndStillSeesAStop() async throws {
+        try await RateTestDatabase.with { pool, database in
+            let here = try database.limiters(stopPollInterval: 0.2).limiter(account: Self.account, rate: 0, burst: 1)
+            let there = try database.limiters().limiter(account: Self.account, rate: 0, burst: 1)
+            let granted = await onDedicatedThread { (0..<200).filter { _ in here.acquire(unless: { false }) }.count }
+            #expect(granted == 200)
+            let reserved = try pool.withConnection { try AccountRateTable.reserved($0, account: Self.account) }
+            #expect(reserved < 20, "\(reserved) round trips for 200 unlimited departures")
+            there.publishStop(reason: "HTTP 401 from another host")
+            #expect(await waitFor(seconds: 10) { !here.acquire(unless: { false }) }, "the stop is seen within the poll")
+        }
+    }
+
     @Test func unlimitedOnlyPausesOnThrottle() async throws {
         try await RateTestDatabase.with { pool in
             try register(pool, rate: 0, burst: 1)
