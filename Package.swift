@@ -96,6 +96,7 @@ let package = Package(
             name: "SubImportTests",
             dependencies: [
                 "SubImport", "SubImportPostgres", "SubImportSandbox", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
             name: "SubImportCLITests",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, with a release binary built in .build-release/:
-#   scripts/bench.sh [ingest|watch|sandbox|http|inbox|scale|all] [ROWS]   (default: all, 1000000 rows)
+#   scripts/bench.sh [ingest|watch|sandbox|http|inbox|scale|queue|all] [ROWS]   (default: all, 1000000 rows)
 #   ingest: `subimport enqueue` of a generated CSV against `sqlite3 .import` of the same file
 #           (rows/s of each, the ratio, each one's peak memory);
 #   watch:  `subimport watch` latency from a file's rename into the inbox / close to its first
@@ -15,6 +15,10 @@
 #           (instant sandbox, --rate 0): time until all are queued, archived and reported.
 #   scale:  a ROWS-row batch (default 1,000,000): `enqueue`, then `status` and `report` of the
 #           ingested batch, each one's wall time and peak memory (`/usr/bin/time -v`).
+#   queue:  claim-and-settle throughput with an instant provider (`sandbox --quota 0`, --rate 0):
+#           `subimport work` of ROWS (default 5000) rows on SQLite, on PostgreSQL with 1 and with
+#           3 processes sharing the queue (a throwaway cluster, scripts/postgres-cluster.sh), and
+#           pgbench's TPC-B-like and claim-and-settle figures on the same server (rows/s, ratios).
 # A first argument that is a number is the ROWS of `all` (the older `scripts/bench.sh ROWS`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +38,7 @@ sandbox) python3 scripts/bench_sandbox.py "$binary" ;;
 http) python3 scripts/bench_http.py "${2:-20000}" "$binary" ;;
 inbox) python3 scripts/bench_inbox.py "$binary" ;;
 scale) python3 scripts/bench_scale.py "$binary" "$rows" ;;
+queue) python3 scripts/bench_queue.py "$binary" "${2:-5000}" ;;
 all)
     python3 scripts/bench_ingest.py "$rows" "$binary"
     python3 scripts/bench_watch.py "$binary"
@@ -41,7 +46,7 @@ all)
     python3 scripts/bench_scale.py "$binary" "$rows"
     ;;
 *)
-    echo "usage: scripts/bench.sh [ingest|watch|sandbox|http|inbox|scale|all] [ROWS]" >&2
+    echo "usage: scripts/bench.sh [ingest|watch|sandbox|http|inbox|scale|queue|all] [ROWS]" >&2
     exit 2
     ;;
 esac

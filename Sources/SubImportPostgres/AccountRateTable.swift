@@ -21,34 +21,6 @@ import PostgresNIO
 /// Every statement takes an optional `clock` (seconds): nil is the server's clock; a value makes
 /// the arithmetic deterministic for tests.
 enum AccountRateTable {
-    /// The advisory lock key under which the table is created ("SubIRate" in ASCII), so that
-    /// two processes starting together never race on `CREATE TABLE IF NOT EXISTS`.
-    static let creationLockKey: Int64 = 0x5375_6249_5261_7465
-
-    /// Creates the table if it does not exist (idempotent; safe from many hosts at once).
-    static func create(_ session: PostgresSession) throws {
-        try session.query("SELECT pg_advisory_xact_lock(\(creationLockKey))")
-        try session.execute(
-            """
-            CREATE TABLE IF NOT EXISTS subimport_account_rate (
-                account TEXT PRIMARY KEY,
-                rate DOUBLE PRECISION NOT NULL,
-                burst DOUBLE PRECISION NOT NULL,
-                recovery_interval DOUBLE PRECISION NOT NULL,
-                next_slot DOUBLE PRECISION NOT NULL DEFAULT 0,
-                factor DOUBLE PRECISION NOT NULL DEFAULT 1,
-                last_throttle DOUBLE PRECISION NOT NULL DEFAULT 0,
-                paused_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-                last_slot DOUBLE PRECISION NOT NULL DEFAULT 0,
-                last_clock DOUBLE PRECISION NOT NULL DEFAULT 0,
-                reserved BIGINT NOT NULL DEFAULT 0,
-                stop_reason TEXT,
-                stopped_at TIMESTAMPTZ,
-                stopped_by TEXT,
-                registered_by TEXT
-            )
-            """)
-    }
 
     /// What a process found when it registered its rate for an account.
     struct Registration: Equatable {

@@ -195,6 +195,29 @@ enum PostgresMigrations {
                 CREATE TRIGGER batch_counts_pruned AFTER UPDATE OF state ON batch
                     FOR EACH ROW WHEN (NEW.state = 'pruned') EXECUTE FUNCTION subimport_batch_counts_dropped()
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, name: "account rates shared by every worker (SharedAccountLimiter)",
+            statements: [
+                """
+                CREATE TABLE subimport_account_rate (
+                    account TEXT PRIMARY KEY,
+                    rate DOUBLE PRECISION NOT NULL,
+                    burst DOUBLE PRECISION NOT NULL,
+                    recovery_interval DOUBLE PRECISION NOT NULL,
+                    next_slot DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    factor DOUBLE PRECISION NOT NULL DEFAULT 1,
+                    last_throttle DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    paused_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    last_slot DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    last_clock DOUBLE PRECISION NOT NULL DEFAULT 0,
+                    reserved BIGINT NOT NULL DEFAULT 0,
+                    stop_reason TEXT,
+                    stopped_at TIMESTAMPTZ,
+                    stopped_by TEXT,
+                    registered_by TEXT
+                )
+                """
+            ]),
     ]
 }

@@ -43,6 +43,9 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
     private var seenStop: String?
     private var seenRate: Double
     private var failing = false
+    /// Until when (monotonic) departures leave without a round trip: the account was unlimited,
+    /// unpaused and not stopped when last read, less than `stopPollInterval` before.
+    private var unlimitedUntil: Double = 0
 
     /// Registers `rate` and `burst` for `account` in the database behind `pool` (creating the
     /// table if needed) and returns its limiter. Throws when the database cannot be used.
@@ -63,7 +66,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
         let registration: AccountRateTable.Registration
         do {
             registration = try pool.transaction { session in
-                try AccountRateTable.create(session)
+                try PostgresMigrations.migrate(session)
                 return try AccountRateTable.register(
                     session, account: account, rate: configuredRate, burst: self.burst,
                     recoveryInterval: recoveryInterval, by: owner)
@@ -148,6 +151,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
     /// may leave; nil when the account is stopped, the limiter cancelled or `shouldStop` true
     /// (nothing reserved then).
     private func reserve(unless shouldStop: () -> Bool) -> Double? {
+        if let now = unlimitedDeparture() { return now }
         var backoff = 0.05
         while true {
             condition.lock()
@@ -157,6 +161,11 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
             do {
                 guard let granted = try reserver.one() else { continue }
                 see(stop: granted.reservation.stopReason, rate: granted.reservation.effectiveRate, stopWasRead: true)
+                if let deadline = granted.deadline, granted.reservation.effectiveRate == 0,
+                    deadline <= TokenBucket.monotonic()
+                {
+                    seenLock.withLock { unlimitedUntil = TokenBucket.monotonic() + stopPollInterval }
+                }
                 return granted.deadline
             } catch {
                 reportFailure(error, doing: "reserve a departure")
@@ -168,6 +177,14 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
                 backoff = min(1, backoff * 2)
             }
         }
+    }
+
+    /// Now, when the account is unlimited and was read so less than `stopPollInterval` ago: a
+    /// departure then needs no reservation (an unlimited schedule has nothing to share; a stop or
+    /// a 429's pause published elsewhere is seen within `stopPollInterval`, as by a waiting caller).
+    private func unlimitedDeparture() -> Double? {
+        let now = TokenBucket.monotonic()
+        return seenLock.withLock { now < unlimitedUntil && seenStop == nil } ? now : nil
     }
 
     /// Reads the account's stop; true when it is stopped.
@@ -183,6 +200,8 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
         condition.lock()
         reservationCount -= 1
         condition.unlock()
+        // An unlimited schedule has no slot to give back.
+        if unlimitedDeparture() != nil { return }
         do {
             try pool.withConnection { try AccountRateTable.refund($0, account: account) }
         } catch {
@@ -192,6 +211,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
 
     public func throttle(retryAfter: Double?) {
         let pause = min(RetryAfter.sane(retryAfter) ?? 1, TokenBucket.longestPause)
+        seenLock.withLock { unlimitedUntil = 0 }
         do {
             let rate = try pool.withConnection { try AccountRateTable.throttle($0, account: account, pause: pause) }
             see(stop: nil, rate: rate, stopWasRead: false)
@@ -241,6 +261,7 @@ public final class SharedAccountLimiter: DepartureLimiter, @unchecked Sendable {
     private func see(stop: String?, rate: Double?, stopWasRead: Bool) {
         seenLock.lock()
         if stop != nil || stopWasRead { seenStop = stop }
+        if stop != nil { unlimitedUntil = 0 }
         if let rate { seenRate = rate }
         let wasFailing = failing
         failing = false

@@ -14,11 +14,14 @@ final class Runtime: @unchecked Sendable {
     let progressInterval: Double?
     /// The state folder's lock, held for the whole run by commands that send.
     let stateLock: StateLock?
+    /// Closes the queue's connections (a shared queue's and its gates'); called by `close`.
+    private let closeQueue: @Sendable () -> Void
 
     private init(
         session: ImportSession, sandbox: SandboxServer?, logger: Logger, progressInterval: Double?,
-        stateLock: StateLock?
+        stateLock: StateLock?, closeQueue: @escaping @Sendable () -> Void
     ) {
+        self.closeQueue = closeQueue
         self.session = session
         self.sandbox = sandbox
         self.logger = logger
@@ -61,16 +64,16 @@ final class Runtime: @unchecked Sendable {
                 provider: provider, baseURL: common.baseURL ?? provider.defaultBaseURL, credentials: credentials,
                 isSandbox: false)
         }
+        let queue = try common.paths.openQueueForSending(stateOverride: stateOverride, logger: logger)
         let session = try ImportSession(
             stateDirectory: stateOverride ?? common.paths.state, reportsDirectory: common.paths.reports,
             account: account,
             mode: common.importMode, options: common.workOptions, columnDefaults: common.columnDefaults,
-            storeOptions: common.paths.storeOptions, gates: AccountGates(),
-            store: try common.paths.openQueue(stateOverride: stateOverride), logger: logger)
+            storeOptions: common.paths.storeOptions, gates: queue.gates, store: queue.store, logger: logger)
         if command != nil { try session.prepareForSending() }
         return Runtime(
             session: session, sandbox: sandbox, logger: logger, progressInterval: common.progressEvery,
-            stateLock: stateLock)
+            stateLock: stateLock, closeQueue: queue.close)
     }
 
     /// `make`, reporting a failure (missing credentials, unusable or locked state folder) and
@@ -106,7 +109,11 @@ final class Runtime: @unchecked Sendable {
     /// Stops the sandbox and the HTTP client.
     func close() async {
         let session = self.session
-        await onDedicatedThread { session.shutdown() }
+        let closeQueue = self.closeQueue
+        await onDedicatedThread {
+            session.shutdown()
+            closeQueue()
+        }
         await sandbox?.stop()
     }
 }

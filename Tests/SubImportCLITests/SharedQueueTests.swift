@@ -15,6 +15,7 @@ import Testing
 struct SharedQueueTests {
     let folder = TestFolder()
 
+    /// Measures a rate: `scripts/test.sh` runs it after the other tests, on a quiet machine.
     @Test func threeWorkersOneKilledSettleEveryRowOnceAtTheSharedRate() async throws {
         let database = try ScratchPostgres()
         var configuration = SandboxConfiguration(quota: 0)
@@ -35,7 +36,7 @@ struct SharedQueueTests {
             try CLI.Running(
                 [
                     "work", "--state", folder.file("state\(index)"), "--rate", "\(rate)", "--burst", "1",
-                    "--concurrency", "4",
+                    "--concurrency", "4", "--retry-base-delay", "0.05",
                 ] + shared, environment: environment)
         }
         #expect(await waitUntil { sandbox.requestCount() >= count / 3 }, "\(workers[0].stderr)")
@@ -66,12 +67,13 @@ struct SharedQueueTests {
         #expect(Set(twice.keys).isSubset(of: noted), "duplicates without a note: \(Set(twice.keys).subtracting(noted))")
 
         // The three processes together kept to --rate: departures (attempts made by a worker, not
-        // lease rescues) over their span.
+        // lease rescues), the kill included, between the 10th and the 90th percentile (the last
+        // rows' retries wait for their backoff, alone, and are not a measure of the pace).
         let starts = try database.query(
             "SELECT started_at FROM attempt WHERE message IS NULL OR message NOT LIKE 'lease of %' ORDER BY started_at"
         ).compactMap { Double($0[0]) }
-        let span = try #require(starts.last) - starts[0]
-        let measured = Double(starts.count - 1) / span
+        let (low, high) = (starts.count / 10, starts.count * 9 / 10)
+        let measured = Double(high - low) / (starts[high] - starts[low])
         #expect(abs(measured - rate) / rate <= 0.05, "aggregate rate \(measured)/s for --rate \(rate)")
         await sandbox.stop()
     }

@@ -10,7 +10,7 @@ import Testing
 /// connection pool, as a separate process would. The server is named by
 /// `SUBIMPORT_TEST_POSTGRES_URL` and `SUBIMPORT_TEST_POSTGRES_PASSWORD`; without them the
 /// tests are skipped.
-@Suite(.enabled(if: RateTestDatabase.isAvailable, RateTestDatabase.skipReason))
+@Suite(PostgresTestDatabase.required)
 struct SharedRateLimiterTests {
     static let account = "octopush:rate-test"
 
@@ -109,6 +109,19 @@ struct SharedRateLimiterTests {
         }
     }
 
+    @Test func anUnlimitedAccountLeavesWithoutARoundTripEachAndStillSeesAStop() async throws {
+        try await RateTestDatabase.with { pool, database in
+            let here = try database.limiters(stopPollInterval: 0.2).limiter(account: Self.account, rate: 0, burst: 1)
+            let there = try database.limiters().limiter(account: Self.account, rate: 0, burst: 1)
+            let granted = await onDedicatedThread { (0..<200).filter { _ in here.acquire(unless: { false }) }.count }
+            #expect(granted == 200)
+            let reserved = try pool.withConnection { try AccountRateTable.reserved($0, account: Self.account) }
+            #expect(reserved < 20, "\(reserved) round trips for 200 unlimited departures")
+            there.publishStop(reason: "HTTP 401 from another host")
+            #expect(await waitFor(seconds: 10) { !here.acquire(unless: { false }) }, "the stop is seen within the poll")
+        }
+    }
+
     @Test func unlimitedOnlyPausesOnThrottle() async throws {
         try await RateTestDatabase.with { pool in
             try register(pool, rate: 0, burst: 1)
@@ -120,6 +133,7 @@ struct SharedRateLimiterTests {
 
     // MARK: Limiters of separate processes
 
+    /// Measures a rate: `scripts/test.sh` runs it after the other tests, on a quiet machine.
     @Test(arguments: [2, 3]) func processesTogetherKeepToTheRate(processes: Int) async throws {
         try await RateTestDatabase.with { _, database in
             let rate = 100.0
@@ -139,6 +153,7 @@ struct SharedRateLimiterTests {
         }
     }
 
+    /// Measures a rate: `scripts/test.sh` runs it after the other tests, on a quiet machine.
     @Test func aThrottleByOneProcessHalvesTheOthersPace() async throws {
         try await RateTestDatabase.with { _, database in
             let rate = 120.0
@@ -247,7 +262,7 @@ struct SharedRateLimiterTests {
         _ pool: PostgresConnectionPool, rate: Double, burst: Double, account: String = Self.account
     ) throws {
         _ = try pool.transaction { session in
-            try AccountRateTable.create(session)
+            try PostgresMigrations.migrate(session)
             return try AccountRateTable.register(
                 session, account: account, rate: rate, burst: burst, recoveryInterval: 5, by: "test")
         }
@@ -282,22 +297,10 @@ struct SharedRateLimiterTests {
     }
 }
 
-/// A fresh database of one test's own on the server the environment names
-/// (`SUBIMPORT_TEST_POSTGRES_URL`, `SUBIMPORT_TEST_POSTGRES_PASSWORD`), dropped afterwards with
-/// every connection the test opened.
+/// A database of one test's own (`PostgresTestDatabase`), with a pool on it and limiters over
+/// pools of their own (as other processes would have); dropped afterwards with every connection
+/// the test opened.
 final class RateTestDatabase: @unchecked Sendable {
-    static let skipReason: Comment =
-        "no test PostgreSQL server: SUBIMPORT_TEST_POSTGRES_URL and SUBIMPORT_TEST_POSTGRES_PASSWORD are not set"
-
-    static var server: (location: PostgresLocation, password: String)? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["SUBIMPORT_TEST_POSTGRES_URL"], let location = try? PostgresLocation(url: url)
-        else { return nil }
-        return (location, environment["SUBIMPORT_TEST_POSTGRES_PASSWORD"] ?? "")
-    }
-
-    static var isAvailable: Bool { server != nil }
-
     let location: PostgresLocation
     let password: String
     /// A pool of the test's own on the database (the test's "process").
@@ -333,41 +336,27 @@ final class RateTestDatabase: @unchecked Sendable {
 
     /// Runs `body` with a new database and a pool on it, then drops the database.
     static func with(_ body: (PostgresConnectionPool, RateTestDatabase) async throws -> Void) async throws {
-        let server = try #require(server)
-        let name = "subimport_rate_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try await maintenance(server, "CREATE DATABASE \(name)")
-        var location = server.location
-        location.database = name
-        let pool = try PostgresConnectionPool(location: location, password: server.password, size: 2, logger: logger)
-        let database = RateTestDatabase(location: location, password: server.password, pool: pool)
+        let created = try await PostgresTestDatabase.create()
+        let location = try PostgresLocation(url: created.url)
         let outcome: Result<Void, any Error>
         do {
-            try await body(pool, database)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+            let pool = try PostgresConnectionPool(
+                location: location, password: created.password, size: 2, logger: logger)
+            let database = RateTestDatabase(location: location, password: created.password, pool: pool)
+            do {
+                try await body(pool, database)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await onDedicatedThread { database.shutdown() }
         }
-        await onDedicatedThread { database.shutdown() }
-        try await maintenance(server, "DROP DATABASE \(name) WITH (FORCE)")
+        await created.drop()
         try outcome.get()
     }
 
     static func with(_ body: (PostgresConnectionPool) async throws -> Void) async throws {
         try await with { pool, _ in try await body(pool) }
-    }
-
-    /// Runs `sql` on the server's maintenance database, on a thread of its own (it blocks).
-    private static func maintenance(_ server: (location: PostgresLocation, password: String), _ sql: String)
-        async throws
-    {
-        try await onDedicatedThread {
-            Result {
-                let pool = try PostgresConnectionPool(
-                    location: server.location, password: server.password, size: 1, logger: logger)
-                defer { pool.shutdown() }
-                _ = try pool.withConnection { try $0.execute(.init(unsafeSQL: sql)) }
-            }
-        }.get()
     }
 }
 
