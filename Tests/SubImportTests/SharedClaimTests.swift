@@ -40,18 +40,28 @@ import Testing
     func deadPid() throws -> pid_t {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         return process.processIdentifier
     }
 
-    /// A real process that runs until terminated.
+    /// A real process that runs until `end` (its output not tied to the test runner's).
     func liveProcess() throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sleep")
         process.arguments = ["600"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// Ends `process` with SIGKILL (it may have inherited an ignored SIGTERM) and reaps it.
+    func end(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// Sets the modification time of `path` to `secondsAgo` in the past.
@@ -86,7 +96,7 @@ import Testing
     @Test func aClaimOfAProcessGoneFromThisHostIsAdoptedAtOnceALiveOnesOnlyOnceSilent() throws {
         let folders = try sharedFolders(staleAfter: 30)
         let live = try liveProcess()
-        defer { live.terminate() }
+        defer { end(live) }
         let dead = try leaveClaim(by: holder(pid: try deadPid()), "dead.csv", in: folders)
         let alive = try leaveClaim(by: holder(pid: live.processIdentifier), "alive.csv", in: folders)
         #expect(folders.adoptableClaims(staleAfter: 30) == [dead])
