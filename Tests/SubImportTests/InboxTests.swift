@@ -84,6 +84,28 @@ import Testing
         #expect(watcher.wait(timeout: 2).names == ["moved.csv"])
     }
 
+    @Test func emptiedClaimFoldersAreReusedUnderNewNames() throws {
+        let folders = try InboxFolders(inbox: directory.file("inbox"), stateDirectory: directory.file("state"))
+        var paths = Set<String>()
+        var inodes = Set<UInt64>()
+        for index in 0..<3 {
+            try Data("\(index)\n".utf8).write(to: URL(fileURLWithPath: folders.inbox + "/f\(index).csv"))
+            let claimed = try #require(try folders.claim("f\(index).csv"))
+            let folder = (claimed as NSString).deletingLastPathComponent
+            var info = stat()
+            #expect(stat(folder, &info) == 0)
+            paths.insert(folder)
+            inodes.insert(UInt64(info.st_ino))
+            try folders.archive(claimed, batchID: "b\(index)")
+        }
+        #expect(paths.count == 3, "every claim has a path never used before")
+        #expect(inodes.count == 1, "one folder, renamed from claim to claim, instead of a mkdir and rmdir each")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folders.processing)
+        #expect(left.allSatisfy { $0.hasPrefix(".") }, "no claim left: \(left)")
+        #expect(folders.leftInProcessing().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folders.processing).isEmpty, "spares removed")
+    }
+
     @Test func foldersClaimArchiveAndReject() throws {
         let folders = try InboxFolders(inbox: directory.file("inbox"), stateDirectory: directory.file("state"))
         #expect(mode(of: folders.processing) == 0o700)

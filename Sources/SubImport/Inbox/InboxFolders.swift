@@ -23,6 +23,8 @@ public struct InboxFolders: Sendable {
     public let claims: ClaimSharing
     /// `<state>/processing`: claims this state folder's runs made without sharing them.
     let stateProcessing: String
+    /// Emptied claim folders of `<state>/processing`, reused by the next claims.
+    private let spares: SpareClaimFolders
 
     /// The folders for `inbox` and `stateDirectory`, created 0700 if missing (an existing folder
     /// keeps its mode). Throws when the
@@ -34,6 +36,7 @@ public struct InboxFolders: Sendable {
         self.claims = claims
         let state = stateDirectory.absolutePath
         stateProcessing = (state as NSString).appendingPathComponent("processing")
+        spares = SpareClaimFolders(in: stateProcessing)
         switch claims {
         case .stateFolder: processing = stateProcessing
         case .inbox: processing = (self.inbox as NSString).appendingPathComponent(Self.sharedClaimFolder)
@@ -71,6 +74,7 @@ public struct InboxFolders: Sendable {
     /// yet archived or rejected), oldest claim first. Empty claim folders (a run stopped
     /// mid-claim or mid-move) are removed. Shared claims are found by `adoptableClaims`.
     public func leftInProcessing() -> [String] {
+        spares.removeLeftOver()
         var files: [String] = []
         for claim in Self.names(in: stateProcessing) where !claim.hasPrefix(".") {
             let folder = (stateProcessing as NSString).appendingPathComponent(claim)
@@ -82,6 +86,12 @@ public struct InboxFolders: Sendable {
             }
         }
         return files
+    }
+
+    /// Removes the emptied claim folders kept for reuse (`SpareClaimFolders`): call once no claim
+    /// is made any more.
+    public func removeSpareClaimFolders() {
+        spares.removeLeftOver()
     }
 
     /// The paths of the files in claim folder `folder`.
@@ -102,7 +112,8 @@ public struct InboxFolders: Sendable {
         case .inbox: token = ClaimToken.fresh().folderName
         }
         let folder = (processing as NSString).appendingPathComponent(token)
-        guard mkdir(folder, 0o700) == 0 else {
+        let made = claims == .stateFolder ? spares.make(folder) : mkdir(folder, 0o700) == 0
+        guard made else {
             throw SubImportError.io("cannot create \(folder): \(String(cString: strerror(errno)))")
         }
         let target = (folder as NSString).appendingPathComponent(name)
@@ -144,7 +155,11 @@ public struct InboxFolders: Sendable {
         }
         let folder = (path as NSString).deletingLastPathComponent
         let parent = (folder as NSString).deletingLastPathComponent
-        if parent == processing || parent == stateProcessing { rmdir(folder) }
+        if parent == stateProcessing {
+            spares.recycle(folder)
+        } else if parent == processing {
+            rmdir(folder)
+        }
         return target
     }
 

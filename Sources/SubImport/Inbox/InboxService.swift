@@ -71,6 +71,7 @@ public final class InboxService: @unchecked Sendable {
         session.requestStop()
         let clean = waitForThreads(threadNames, until: deadline)
         if clean {
+            folders.removeSpareClaimFolders()
             reportSettledBatches()
             return InboxShutdown(requestsLeftInFlight: 0, fileInProgress: false)
         }
