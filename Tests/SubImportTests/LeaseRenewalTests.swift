@@ -10,12 +10,13 @@ import Testing
 /// when its worker is gone, never because its answer is slow to be recorded.
 @Suite struct LeaseRenewalTests {
     @Test func aLivePoolKeepsExtendingTheLeasesOfTheRowsItHolds() async throws {
-        // Answers take 2.5 s; the lease is its floor (connect + request timeout + 1 s = 4.1 s), so
-        // its first renewal (after 4.1 / 3 s) comes while the requests are in flight.
+        // Answers take 3.5 s, well within the 6 s request timeout even on a busy machine; the lease
+        // is its floor (connect + request timeout + 1 s = 7.1 s), so its first renewal (after
+        // 7.1 / 3 s) comes while the requests are in flight.
         var configuration = SandboxConfiguration(quota: 0)
-        configuration.answerDelayMs = 2_500
+        configuration.answerDelayMs = 3_500
         let options = WorkOptions(
-            concurrency: 2, rate: 0, burst: 1, connectTimeout: 0.1, requestTimeout: 3, leaseSeconds: 0)
+            concurrency: 2, rate: 0, burst: 1, connectTimeout: 0.1, requestTimeout: 6, leaseSeconds: 0)
         let harness = try await EngineHarness(configuration, options: options)
         let session = harness.session
         let store = try #require(session.store as? QueueStore)
