@@ -17,7 +17,7 @@ struct SharedRateLimiterTests {
     // MARK: The slot arithmetic, on explicit clocks
 
     @Test func burstLeavesAtOnceThenDeparturesAreSpacedByTheRate() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 10, burst: 3)
             let waits = try (0..<6).map { _ in try reserve(pool, at: 100).wait }
             #expect(waits[0...2].allSatisfy { $0 == 0 })
@@ -30,7 +30,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func reservationsWaitExactlyAsLongAsInTheInProcessTokenBucket() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 40, burst: 4)
             let bucket = TokenBucket(rate: 40, burst: 4)
             var time = 1_000.0
@@ -45,7 +45,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func aBatchOfReservationsLeavesExactlyAsOneReservationAtATimeWould() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 20, burst: 3)
             try register(pool, rate: 20, burst: 3, account: "batched")
             for (time, count) in [(100.0, 5), (100.1, 1), (100.1, 4), (103, 2), (103.05, 6)] {
@@ -63,7 +63,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func aRefundGivesTheSlotToTheNextArrivalButNeverExceedsTheBurst() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 10, burst: 1)
             #expect(try reserve(pool, at: 100).wait == 0)
             #expect(abs(try reserve(pool, at: 100).wait - 0.1) < 1e-6)
@@ -79,7 +79,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func aThrottleHalvesTheRatePausesEveryoneAndRecoversLikeTheTokenBucket() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 8, burst: 1)
             _ = try reserve(pool, at: 0.5)
             #expect(try throttle(pool, pause: 2, at: 1) == 4)
@@ -94,7 +94,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func aThrottleCarriesTheReservedDebtOverAfterThePause() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 10, burst: 1)
             let bucket = TokenBucket(rate: 10, burst: 1)
             for _ in 0..<5 {
@@ -123,7 +123,7 @@ struct SharedRateLimiterTests {
     }
 
     @Test func unlimitedOnlyPausesOnThrottle() async throws {
-        try await RateTestDatabase.with { pool in
+        try await RateTestDatabase.withPool { pool in
             try register(pool, rate: 0, burst: 1)
             #expect(try (0..<20).allSatisfy { _ in try reserve(pool, at: 5).wait == 0 })
             #expect(try throttle(pool, pause: 3, at: 5) == 0)
@@ -355,7 +355,7 @@ final class RateTestDatabase: @unchecked Sendable {
         try outcome.get()
     }
 
-    static func with(_ body: (PostgresConnectionPool) async throws -> Void) async throws {
+    static func withPool(_ body: (PostgresConnectionPool) async throws -> Void) async throws {
         try await with { pool, _ in try await body(pool) }
     }
 }
