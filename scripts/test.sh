@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 cluster=""
 trap '[ -z "$cluster" ] || scripts/postgres-cluster.sh stop "$cluster"' EXIT
+# A machine without PostgreSQL gets Debian's when we may install packages (root with apt-get).
+if ! scripts/postgres-cluster.sh available 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing Debian's postgresql for the shared-queue tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >&2 ||
+        echo "test.sh: could not install postgresql" >&2
+fi
 if scripts/postgres-cluster.sh available; then
     # No test crashes the server: without fsync, each test's CREATE DATABASE is cheap.
     env_file="$(SUBIMPORT_TEST_POSTGRES_HOLDER=$$ SUBIMPORT_TEST_POSTGRES_FSYNC=off scripts/postgres-cluster.sh start)"
@@ -15,7 +21,7 @@ if scripts/postgres-cluster.sh available; then
     # shellcheck disable=SC1090
     source "$env_file"
 else
-    echo "test.sh: PostgreSQL is not installed (Debian: apt-get install postgresql): the PostgreSQL tests are skipped" >&2
+    echo "test.sh: PostgreSQL is not installed (Debian, as root: apt-get install postgresql): the PostgreSQL tests are skipped" >&2
 fi
 if (($#)); then
     swift test --skip-build "$@"
