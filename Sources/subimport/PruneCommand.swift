@@ -35,7 +35,12 @@ struct PruneCommand: ParsableCommand, LoggingCommand {
 
     func run() throws {
         let age = RetentionAge(olderThan)!
-        guard FileManager.default.fileExists(atPath: (paths.state as NSString).appendingPathComponent("queue.sqlite"))
+        // A SQLite state folder without a queue has nothing to prune (and gets none created);
+        // a shared queue is always there to look at.
+        guard
+            paths.queueURL != nil
+                || FileManager.default.fileExists(
+                    atPath: (paths.state as NSString).appendingPathComponent("queue.sqlite"))
         else {
             print("nothing to prune: no queue in \(paths.state)")
             return

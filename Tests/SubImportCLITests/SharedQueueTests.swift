@@ -78,6 +78,26 @@ struct SharedQueueTests {
         await sandbox.stop()
     }
 
+    @Test func theOperatorCommandsOfAnyHostSeeAndPruneTheSharedQueue() async throws {
+        let database = try ScratchPostgres()
+        let file = folder.write("few.csv", validRows(3))
+        let imported = try await CLI.run(
+            [
+                "import", file, "--sandbox", "--queue", database.url, "--state", folder.file("host1"), "--reports",
+                folder.file("reports"),
+            ], environment: database.environment)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        // Another host (another state folder, nothing in it) sees the batch, reports and prunes it.
+        let other = ["--queue", database.url, "--state", folder.file("host2")]
+        let status = try await CLI.run(["status"] + other, environment: database.environment)
+        #expect(status.stdout.contains("3 rows: 3 created"), "\(status.stdout)\(status.stderr)")
+        let pruned = try await CLI.run(["prune", "--older-than", "0s"] + other, environment: database.environment)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("removed batch"), "\(pruned.stdout)")
+        #expect(try database.query("SELECT state FROM batch").map { $0[0] } == ["pruned"])
+        #expect(try database.query("SELECT COUNT(*) FROM job") == [["0"]])
+    }
+
     /// The first name in a job's stored fields (a JSON array whose first value is the first name).
     private func firstName(ofFields fields: String) -> String? {
         (try? JSONSerialization.jsonObject(with: Data(fields.utf8)) as? [Any])?.first as? String
