@@ -63,7 +63,7 @@ struct StatusCommand: ParsableCommand {
         if json {
             print("[" + objects.joined(separator: ",\n ") + "]")
         } else if batches.isEmpty {
-            print("no batches in \(paths.state)")
+            print("no batches in \(store.location)")
         }
     }
 }
