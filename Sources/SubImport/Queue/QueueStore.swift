@@ -63,12 +63,24 @@ public final class QueueStore: JobQueue {
     /// that older page images (a settled row's password among them) are no longer in any file.
     /// Waits up to `wait` seconds for readers of older snapshots and for writers (so a long read
     /// never holds the writer back for the whole busy timeout); returns false when the WAL could
-    /// not be fully checkpointed and truncated (try again later).
+    /// not be fully checkpointed and truncated within `wait` (try again later). A checkpoint that
+    /// SQLite gives up early (a reader of another process started between its frames and the
+    /// truncation) is tried again, every 20 ms, until `wait` is spent.
     @discardableResult
     public func checkpointTruncatingWAL(wait: Double = 0.25) -> Bool {
+        let deadline = Date().addingTimeInterval(max(0, wait))
+        while true {
+            if checkpointTruncatingOnce(wait: max(0, deadline.timeIntervalSinceNow)) { return true }
+            guard deadline.timeIntervalSinceNow > 0.02 else { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    /// One `wal_checkpoint(TRUNCATE)`, its busy handler waiting up to `wait` seconds.
+    private func checkpointTruncatingOnce(wait: Double) -> Bool {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA busy_timeout = \(Int(max(0, wait) * 1000))")
+                try db.execute(sql: "PRAGMA busy_timeout = \(Int(wait * 1000))")
                 defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(options.busyTimeout * 1000))") }
                 let result = try db.checkpoint(.truncate)
                 return result.walFrameCount == result.checkpointedFrameCount
