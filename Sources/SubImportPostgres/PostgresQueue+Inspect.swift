@@ -8,23 +8,14 @@ extension PostgresQueue {
     /// Row counts of a batch by report status (`pending` for every unsettled state), from the
     /// kept counts (`PostgresBatchCounts`): independent of the batch's size.
     public func statusCounts(batchID: String) throws -> [String: Int] {
-        try read { session in
-            var counts: [String: Int] = [:]
-            for (state, n) in try PostgresBatchCounts.byState(session, batchID: batchID) {
-                counts[state.reportStatus, default: 0] += n
-            }
-            return counts
-        }
+        try read { session in JobState.reportCounts(try PostgresBatchCounts.byState(session, batchID: batchID)) }
     }
 
     /// Jobs still unsettled in a batch, by state (queued, running, retrying), and the next retry
     /// time (looked up only when rows are retrying).
     public func pendingDetail(batchID: String) throws -> (byState: [String: Int], nextRetryAt: Timestamp?) {
         try read { session in
-            var byState: [String: Int] = [:]
-            for (state, n) in try PostgresBatchCounts.byState(session, batchID: batchID) where !state.isSettled {
-                byState[state.rawValue] = n
-            }
+            let byState = JobState.unsettledCounts(try PostgresBatchCounts.byState(session, batchID: batchID))
             guard (byState[JobState.retrying.rawValue] ?? 0) > 0, let ids = try PostgresJobIDs.of(batchID, session)
             else { return (byState, nil) }
             // Through `job_retrying`: the rows waiting for a retry, not the batch's rows.

@@ -30,3 +30,20 @@ public enum JobState: String, Sendable, CaseIterable, Codable {
         "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")"
     }
 }
+
+extension JobState {
+    /// A batch's row counts by state (as a store keeps them) folded into counts by report status:
+    /// every unsettled state counts as `pending`.
+    public static func reportCounts(_ byState: [JobState: Int]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (state, n) in byState { counts[state.reportStatus, default: 0] += n }
+        return counts
+    }
+
+    /// The unsettled states' counts (queued, running, retrying), by state name.
+    public static func unsettledCounts(_ byState: [JobState: Int]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (state, n) in byState where !state.isSettled { counts[state.rawValue] = n }
+        return counts
+    }
+}

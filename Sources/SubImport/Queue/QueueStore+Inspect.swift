@@ -21,23 +21,14 @@ extension QueueStore {
     /// Row counts of a batch by report status (`pending` for every unsettled state), from the
     /// kept counts: constant time whatever the batch's size (`BatchCounts`).
     public func statusCounts(batchID: String) throws -> [String: Int] {
-        try read { db in
-            var counts: [String: Int] = [:]
-            for (state, n) in try BatchCounts.byState(db, batchID: batchID) {
-                counts[state.reportStatus, default: 0] += n
-            }
-            return counts
-        }
+        try read { db in JobState.reportCounts(try BatchCounts.byState(db, batchID: batchID)) }
     }
 
     /// Jobs still unsettled in a batch, by state (queued, running, retrying), and the next retry
     /// time. The counts are kept ones; the next retry time is looked up only when rows are retrying.
     public func pendingDetail(batchID: String) throws -> (byState: [String: Int], nextRetryAt: Timestamp?) {
         try read { db in
-            var byState: [String: Int] = [:]
-            for (state, n) in try BatchCounts.byState(db, batchID: batchID) where !state.isSettled {
-                byState[state.rawValue] = n
-            }
+            let byState = JobState.unsettledCounts(try BatchCounts.byState(db, batchID: batchID))
             guard (byState[JobState.retrying.rawValue] ?? 0) > 0 else { return (byState, nil) }
             let ids = try JobIDs.range(db, batchID: batchID)
             // Read through `job_retrying`: the rows waiting for a retry, not the batch's rows.
