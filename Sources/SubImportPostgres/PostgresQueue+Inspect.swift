@@ -82,7 +82,7 @@ extension PostgresQueue {
     }
 
     /// The pace of `batchID` over the last `window` seconds before `now`: its rows settled by an
-    /// answer, counted from the queue's most recent `QueueStore.paceAttemptLimit` attempts (never
+    /// answer, counted from the queue's most recent `BatchPace.attemptLimit` attempts (never
     /// the batch's rows). When more than that many were made within the window, the rate is
     /// taken over the span of these (a shorter window).
     public func pace(batchID: String, window: Double, now: Timestamp) throws -> BatchPace {
@@ -90,16 +90,13 @@ extension PostgresQueue {
             let ids = try PostgresJobIDs.orEmpty(batchID, session)
             let batch = try session.query("SELECT started_at, unsettled FROM batch WHERE id = \(batchID)").first
             let (startedAt, unsettled) = try batch?.decode((Double?, Int).self) ?? (nil, 0)
-            var seconds = min(window, max(0, now - (startedAt ?? now)))
             let lastID = try session.query("SELECT MAX(id) FROM attempt").first?.decode(Int64?.self) ?? 0
-            let firstID = lastID - Self.paceAttemptLimit
-            // The newest attempt left unread: when it is within the window, the window shrinks to
-            // the span of the attempts read.
-            if let unread = try session.query(
+            let firstID = lastID - BatchPace.attemptLimit
+            let newestUnread = try session.query(
                 "SELECT finished_at FROM attempt WHERE id <= \(firstID) ORDER BY id DESC LIMIT 1"
-            ).first?.decode(Double.self), unread >= now - seconds {
-                seconds = min(seconds, max(0, now - unread))
-            }
+            ).first?.decode(Double.self)
+            let seconds = BatchPace.seconds(
+                window: window, startedAt: startedAt, newestUnreadAt: newestUnread, now: now)
             let settled =
                 try session.query(
                     """
@@ -111,9 +108,6 @@ extension PostgresQueue {
             return BatchPace(rowsSettled: settled, seconds: seconds, unsettled: unsettled)
         }
     }
-
-    /// Attempts `pace` reads at most (as `QueueStore`'s).
-    static let paceAttemptLimit: Int64 = 10_000
 
     /// Unsettled rows of `account` by state, counted in the batches that have some, and the
     /// creation time of the oldest of those batches.

@@ -56,10 +56,10 @@ import Testing
         let now = Date().timeIntervalSince1970
         let (store, batchID) = try startedBatch(rows: 2, now: now)
         // Twice the attempts `pace` reads, all within the window, 1 ms apart.
-        let count = Int(QueueStore.paceAttemptLimit) * 2
+        let count = Int(BatchPace.attemptLimit) * 2
         try recordAttempts(store, count: count, spacing: 0.001, end: now, outcome: "created")
         let pace = try store.pace(batchID: batchID, window: 60, now: now)
-        #expect(pace.rowsSettled <= Int(QueueStore.paceAttemptLimit))
+        #expect(pace.rowsSettled <= Int(BatchPace.attemptLimit))
         #expect(pace.seconds < 60 && pace.seconds > 0)
         #expect(abs(pace.rate - 1000) / 1000 < 0.01, "the rate over the attempts read: \(pace.rate)")
     }

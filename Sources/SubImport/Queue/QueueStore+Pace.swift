@@ -18,14 +18,25 @@ public struct BatchPace: Sendable, Equatable {
 
     /// Seconds until every row is settled at this rate; nil when nothing settled in the window.
     public var eta: Double? { rate > 0 ? Double(unsettled) / rate : nil }
+
+    /// Attempts, most recent first, that a store's `pace` reads at most: it costs the same
+    /// whatever the size of the batch. When more than this many were made within the window, the
+    /// rate is taken over the span of these (a shorter window).
+    public static let attemptLimit: Int64 = 10_000
+
+    /// The seconds a pace is taken over: `window`, or less when the batch started (`startedAt`)
+    /// within it; or the span of the attempts read, when the newest attempt left unread (finished
+    /// at `newestUnreadAt`) is within that.
+    public static func seconds(window: Double, startedAt: Timestamp?, newestUnreadAt: Timestamp?, now: Timestamp)
+        -> Double
+    {
+        let seconds = min(window, max(0, now - (startedAt ?? now)))
+        guard let unread = newestUnreadAt, unread >= now - seconds else { return seconds }
+        return min(seconds, max(0, now - unread))
+    }
 }
 
 extension QueueStore {
-    /// Attempts, most recent first, that `pace` reads at most: it costs the same whatever the
-    /// size of the batch. When more than this many were made within the window, the rate is
-    /// taken over the span of these (a shorter window).
-    static let paceAttemptLimit: Int64 = 10_000
-
     /// The pace of `batchID` over the last `window` seconds before `now`: its rows settled by an
     /// answer, counted from the queue's most recent attempts (never the batch's rows).
     public func pace(batchID: String, window: Double, now: Timestamp) throws -> BatchPace {
@@ -34,17 +45,12 @@ extension QueueStore {
             let batch = try Row.fetchOne(
                 db, sql: "SELECT started_at, unsettled FROM batch WHERE id = ?", arguments: [batchID])
             let startedAt: Double? = batch?["started_at"]
-            var seconds = min(window, max(0, now - (startedAt ?? now)))
             let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM attempt") ?? 0
-            let firstID = lastID - Self.paceAttemptLimit
-            // The newest attempt left unread: when it is within the window, the window shrinks to
-            // the span of the attempts read.
-            if let unread = try Double.fetchOne(
-                db, sql: "SELECT finished_at FROM attempt WHERE id <= ? ORDER BY id DESC LIMIT 1", arguments: [firstID]),
-                unread >= now - seconds
-            {
-                seconds = min(seconds, max(0, now - unread))
-            }
+            let firstID = lastID - BatchPace.attemptLimit
+            let newestUnread = try Double.fetchOne(
+                db, sql: "SELECT finished_at FROM attempt WHERE id <= ? ORDER BY id DESC LIMIT 1", arguments: [firstID])
+            let seconds = BatchPace.seconds(
+                window: window, startedAt: startedAt, newestUnreadAt: newestUnread, now: now)
             let settled =
                 try Int.fetchOne(
                     db,
