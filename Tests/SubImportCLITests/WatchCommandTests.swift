@@ -183,9 +183,10 @@ import Testing
     }
 
     @Test func aRetryScheduledBeforeARestartStillHappensAfterIt() async throws {
-        // Every request is throttled with Retry-After 2 s: each row is scheduled for later.
+        // Every request is throttled with Retry-After 5 s: each row is scheduled for later, and a
+        // busy machine has 5 s to stop the first watch before any row could be sent again.
         var throttling = SandboxConfiguration(quota: 0, throttleRate: 1)
-        throttling.retryAfterSeconds = 2
+        throttling.retryAfterSeconds = 5
         let throttled = try await SandboxServer.start(throttling)
         let run = try await startWatch(throttled, ["--retry-base-delay", "0.01"])
         writeInbox("later.csv", validRows(3))
