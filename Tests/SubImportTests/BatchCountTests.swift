@@ -4,8 +4,8 @@ import Testing
 
 @testable import SubImport
 
-/// A batch's row counts by state are kept, not counted row by row: ingest counts the batch once,
-/// and every later state change, whoever makes it (the engine, `retry`, a plain SQL update), is
+/// A batch's row counts by state are kept, not counted row by row: ingest adds each chunk's rows
+/// as it writes them, and every later state change, whoever makes it (the engine, `retry`, a plain SQL update), is
 /// counted by the queue's trigger.
 @Suite struct BatchCountTests {
     let directory = TestDirectory()
@@ -52,5 +52,40 @@ import Testing
         #expect(try store.statusCounts(batchID: batchID).isEmpty, "a pruned batch has no rows left to count")
         try store.write { db in try db.execute(sql: "DELETE FROM batch WHERE id = ?", arguments: [batchID]) }
         #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_count") } == 0)
+    }
+
+    @Test func ingestCountsEveryChunkOnceEvenWhenAnInterruptedIngestIsRedone() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        var lines = [Fixtures.header]
+        for index in 1...40 {
+            // Rows 1-10 unique, 11-30 repeat them, every 7th row misses its last name.
+            lines.append(
+                index % 7 == 0
+                    ? "Person\(index),,secret-\(index)-pw,Co"
+                    : "Person\(index % 10),Lastname\(index % 10),secret-\(index % 10)-pw,Co")
+        }
+        let file = directory.write("chunks.csv", lines.joined(separator: "\n"))
+        let identity = BatchIdentity(
+            sha256: try Digest.sha256Hex(ofFile: file), provider: "octopush", mode: "create", account: "a")
+        // An ingest of the same content left behind, with rows and counts, by a process that is gone.
+        guard
+            case .started(let id) = try store.beginIngest(
+                identity: identity, fileName: "chunks.csv", filePath: file, owner: WorkerIdentity())
+        else {
+            Issue.record("a new identity must start an ingest")
+            return
+        }
+        try store.appendJobs(batchID: id, [NewJob(row: 1, line: 2, state: .queued, fields: "[]")])
+        try store.write { db in try db.execute(sql: "UPDATE batch SET ingest_owner = 'pid:99999999:1'") }
+
+        var ingestor = Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
+        ingestor.chunkSize = 3
+        let summary = try ingestor.ingest(path: file)
+        #expect(summary.batch.id == id)
+        #expect(summary.rows == 40)
+        let kept = try store.statusCounts(batchID: id)
+        #expect(kept == ["pending": summary.toSend, "invalid": summary.invalid, "duplicate": summary.duplicates])
+        #expect(kept == (try scanned(store, id)))
+        #expect(summary.invalid == 5)
     }
 }

@@ -1,8 +1,9 @@
 import GRDB
 
-/// A batch's rows by job state, from the `batch_count` table (migration v3): read in constant
-/// time whatever the batch's size. Ingest counts a batch once when it finishes (`recount`); the
-/// `job_state_counted` trigger keeps the counts in step with every later state change.
+/// A batch's rows by job state, from the `batch_count` table (migration v4): read in constant
+/// time whatever the batch's size. Ingest adds each chunk's rows in the transaction that writes
+/// them (`add`), so the counts are exact when the batch finishes without a pass over its rows;
+/// the `job_state_counted` trigger keeps them in step with every later state change.
 enum BatchCounts {
     /// Rows of `batchID` by job state. A batch still ingesting has no kept counts yet: its rows
     /// are counted one by one (they are being written).
@@ -26,14 +27,17 @@ enum BatchCounts {
         return counts
     }
 
-    /// Counts the rows of `batchID` afresh (one pass over its id range): ingest's last step.
-    static func recount(_ db: Database, batchID: String) throws {
-        let ids = try JobIDs.range(db, batchID: batchID)
-        try db.execute(sql: "DELETE FROM batch_count WHERE seq = ?", arguments: [ids.low >> 32])
-        try db.execute(
-            sql: """
-                INSERT INTO batch_count (seq, state, n)
-                SELECT ?, state, COUNT(*) FROM job WHERE id BETWEEN ? AND ? GROUP BY state
-                """, arguments: [ids.low >> 32, ids.low, ids.high])
+    /// Adds `jobs`, rows just inserted into the batch numbered `seq`, to its counts (in the
+    /// caller's transaction, so the counts and the rows commit or roll back together).
+    static func add(_ db: Database, seq: Int64, _ jobs: [NewJob]) throws {
+        var added: [JobState: Int] = [:]
+        for index in jobs.indices { added[jobs[index].state, default: 0] += 1 }
+        for (state, count) in added {
+            try db.execute(
+                sql: """
+                    INSERT INTO batch_count (seq, state, n) VALUES (?, ?, ?)
+                    ON CONFLICT (seq, state) DO UPDATE SET n = n + excluded.n
+                    """, arguments: [seq, state.rawValue, count])
+        }
     }
 }

@@ -100,7 +100,8 @@ extension QueueStore {
     /// millions of rows: it binds values straight to SQLite (`BulkInsert`) instead of through
     /// GRDB's argument boxing.
     ///
-    /// Throws `unknownBatch` (and writes nothing) when the batch is not in the queue. SQLite's
+    /// The batch's kept counts by state (`batch_count`) grow by the chunk's rows in the same
+    /// transaction. Throws `unknownBatch` (and writes nothing) when the batch is not in the queue. SQLite's
     /// own foreign-key check of `job.batch_id` is off for this one transaction (it is a lookup
     /// in the batch table for every row, about a quarter of SQLite's work per row); the check
     /// is made once instead, inside the same write transaction, so no row can name a missing
@@ -153,6 +154,7 @@ extension QueueStore {
                 try one.step()
             }
         }
+        try BatchCounts.add(db, seq: seq, jobs)
         return .commit
     }
 
@@ -196,6 +198,7 @@ extension QueueStore {
     }
 
     /// Finishes an ingest: the batch becomes `ready` (or `settled` when no row needs sending).
+    /// Its counts by state are already kept (`appendJobs` adds each chunk's): no pass over its rows.
     public func finishIngest(
         batchID: String, totalRows: Int, toSend: Int, encoding: String, notes: String, columns: [String]
     )
@@ -213,7 +216,6 @@ extension QueueStore {
                     toSend == 0 ? "settled" : "ready", totalRows, toSend, encoding, notes,
                     JSONText.array(columns.map { Optional($0) }), toSend, now(), batchID,
                 ])
-            try BatchCounts.recount(db, batchID: batchID)
         }
     }
 
