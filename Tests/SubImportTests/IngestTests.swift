@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import SubImport
@@ -236,5 +237,23 @@ import Testing
         try store.appendJobs(batchID: id, [job(2)])
         let afterRetry = try store.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") }
         #expect(afterRetry == 2)
+    }
+
+    @Test func theMultiRowInsertNeedsNoStatementJournal() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        // A constraint that aborts the statement (`Halt`/`HaltIfNull` with P2 = 2, OE_Abort) makes
+        // SQLite copy every page the statement changes into a statement journal first; `OR FAIL`
+        // (P2 = 3) does not.
+        let parameters = 11 * QueueStore.rowsPerInsert
+        let program = try store.read { db in
+            try Row.fetchAll(
+                db, sql: "EXPLAIN " + QueueStore.insertManyJobsSQL,
+                arguments: StatementArguments(Array(repeating: DatabaseValue.null, count: parameters)))
+        }
+        let onConstraint = program.filter {
+            ["Halt", "HaltIfNull"].contains($0["opcode"] as String) && ($0["p1"] as Int) != 0
+        }
+        #expect(!onConstraint.isEmpty)
+        #expect(onConstraint.allSatisfy { ($0["p2"] as Int) == 3 })
     }
 }
