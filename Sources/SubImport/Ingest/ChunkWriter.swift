@@ -1,62 +1,59 @@
 import Foundation
 
-/// Writes ingested rows to the queue on a thread of its own, so that parsing and validating the
-/// next rows (one core) overlaps with SQLite writing the previous ones (the other core).
+/// Writes ingested rows to the queue on a thread of its own, so that reading, parsing,
+/// validating, encoding and hashing the next rows (one core) overlaps with finding duplicates
+/// among and storing the previous ones (the other core).
 ///
 /// At most `depth` chunks wait at a time (constant memory); `submit` blocks when they do.
-/// Chunks are written in order, each in one transaction. The first write error stops the
-/// writer and is thrown by the next `submit` or by `finish`.
+/// Chunks have their duplicates marked (`DuplicateFinder`) and are written in order, each in
+/// one transaction. The first error stops the writer and is thrown by the next `submit` or by
+/// `finish`.
 final class ChunkWriter: @unchecked Sendable {
     private let store: any JobQueue
     private let batchID: String
     private let depth: Int
     private let condition = NSCondition()
-    private var waiting: [[NewJob]] = []
-    private var writing: [NewJob]?
+    private var waiting: [(jobs: [NewJob], hashes: [UInt64])] = []
     private var closed = false
     private var done = false
     private var failure: (any Error)?
+    /// Used by the writer thread only, until `done`.
+    private var finder: DuplicateFinder
 
     init(store: any JobQueue, batchID: String, depth: Int = 2) {
         self.store = store
         self.batchID = batchID
         self.depth = max(1, depth)
+        finder = DuplicateFinder(store: store, batchID: batchID)
         let thread = Thread { [self] in run() }
         thread.name = "subimport.ingest-writer"
         thread.start()
     }
 
-    /// Queues `chunk` for writing; blocks while `depth` chunks already wait.
-    func submit(_ chunk: [NewJob]) throws {
+    /// Queues `chunk` (the next rows of the file, in order, with their
+    /// `DuplicateFinder.contentHash` in `hashes`) for writing; blocks while `depth` chunks
+    /// already wait.
+    func submit(_ chunk: [NewJob], hashes: [UInt64]) throws {
         guard !chunk.isEmpty else { return }
         condition.lock()
         defer { condition.unlock() }
         while waiting.count >= depth && failure == nil { condition.wait() }
         if let failure { throw failure }
-        waiting.append(chunk)
+        waiting.append((chunk, hashes))
         condition.broadcast()
     }
 
-    /// Waits until every submitted chunk is written; throws the first write error.
-    func finish() throws {
+    /// Waits until every submitted chunk is written; returns how many rows are to be sent and
+    /// how many are duplicates; throws the first error.
+    @discardableResult
+    func finish() throws -> (toSend: Int, duplicates: Int) {
         condition.lock()
         defer { condition.unlock() }
         closed = true
         condition.broadcast()
         while !done { condition.wait() }
         if let failure { throw failure }
-    }
-
-    /// A submitted row not yet known to be written, if `row` is one (for duplicate checks).
-    func unwrittenJob(row: Int) -> NewJob? {
-        condition.lock()
-        defer { condition.unlock() }
-        for chunk in waiting + (writing.map { [$0] } ?? []) {
-            if let first = chunk.first, row >= first.row, let found = chunk.first(where: { $0.row == row }) {
-                return found
-            }
-        }
-        return nil
+        return (finder.toSend, finder.duplicates)
     }
 
     private func run() {
@@ -69,11 +66,11 @@ final class ChunkWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let chunk = waiting.removeFirst()
-            writing = chunk
+            var (chunk, hashes) = waiting.removeFirst()
             condition.broadcast()
             condition.unlock()
             do {
+                try finder.mark(&chunk, hashes: hashes)
                 try store.appendJobs(batchID: batchID, chunk)
             } catch {
                 condition.lock()
@@ -81,10 +78,6 @@ final class ChunkWriter: @unchecked Sendable {
                 waiting.removeAll()
                 condition.unlock()
             }
-            condition.lock()
-            writing = nil
-            condition.broadcast()
-            condition.unlock()
         }
     }
 }

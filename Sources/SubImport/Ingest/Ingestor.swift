@@ -97,16 +97,15 @@ public struct Ingestor: Sendable {
         let writer = ChunkWriter(store: store, batchID: batchID)
         // On an error, let the writer drain before the caller abandons the batch.
         var finished = false
-        defer { if !finished { try? writer.finish() } }
+        defer { if !finished { _ = try? writer.finish() } }
         var pending: [NewJob] = []
-        var pendingBytes = 0
+        var hashes: [UInt64] = []
         pending.reserveCapacity(chunkSize)
-        var seen = RowHashTable()
+        hashes.reserveCapacity(chunkSize)
+        var pendingBytes = 0
         var encoder = FieldsEncoder()
         var rowNumber = 0
         var invalid = 0
-        var duplicates = 0
-        var toSend = 0
         while let data = try rows.next() {
             rowNumber = data.row
             var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "[]")
@@ -124,38 +123,27 @@ public struct Ingestor: Sendable {
                     job.errorMessage = InputQuote.cut(problem.description, to: InputQuote.maxMessageCharacters)
                     invalid += 1
                 } else {
-                    let hash = Self.contentHash(fields: job.fields, secret: row.secret)
-                    if let first = try seen.firstMatch(
-                        hash: hash,
-                        {
-                            try isSameRow(
-                                $0, fields: job.fields, secret: row.secret, batchID: batchID, pending: pending,
-                                writer: writer)
-                        })
-                    {
-                        job.state = .duplicate
-                        job.note = "duplicate of row \(first): sent once"
-                        duplicates += 1
-                    } else {
-                        seen.insert(hash: hash, row: data.row)
-                        job.secret = row.secret
-                        toSend += 1
-                    }
+                    // Queued with its password; the writer marks it a duplicate if it is one.
+                    job.secret = row.secret
                 }
             }
             pendingBytes += job.fields.utf8.count + (job.secret?.utf8.count ?? 0)
+            hashes.append(
+                job.state == .queued ? DuplicateFinder.contentHash(fields: job.fields, secret: job.secret) : 0)
             pending.append(job)
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
                 pendingBytes = 0
-                try writer.submit(pending)
+                try writer.submit(pending, hashes: hashes)
                 pending = []
+                hashes = []
                 pending.reserveCapacity(chunkSize)
+                hashes.reserveCapacity(chunkSize)
                 progress?(rowNumber)
             }
         }
-        try writer.submit(pending)
+        try writer.submit(pending, hashes: hashes)
         finished = true
-        try writer.finish()
+        let (toSend, duplicates) = try writer.finish()
         progress?(rowNumber)
         var notes: [String] = []
         if rows.reader.encoding == .windows1252 {
@@ -179,25 +167,5 @@ public struct Ingestor: Sendable {
             batch: batch, alreadyKnown: false, rows: rowNumber, invalid: invalid, duplicates: duplicates,
             toSend: toSend,
             notes: notes)
-    }
-
-    /// A hash of a row's stored content, consistent with `String` equality (canonical
-    /// equivalence), which confirms a candidate.
-    private static func contentHash(fields: String, secret: String?) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(fields)
-        hasher.combine(secret)
-        return UInt64(UInt(bitPattern: hasher.finalize()))
-    }
-
-    /// Confirms a suspected duplicate (equal hashes) by comparing the actual content.
-    private func isSameRow(
-        _ first: Int, fields: String, secret: String?, batchID: String, pending: [NewJob], writer: ChunkWriter
-    ) throws -> Bool {
-        if let earlier = pending.first(where: { $0.row == first }) ?? writer.unwrittenJob(row: first) {
-            return earlier.fields == fields && earlier.secret == secret
-        }
-        guard let stored = try store.storedRow(batchID: batchID, row: first) else { return false }
-        return stored.fields == fields && stored.secret == secret
     }
 }
