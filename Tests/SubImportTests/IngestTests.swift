@@ -244,7 +244,7 @@ import Testing
         // A constraint that aborts the statement (`Halt`/`HaltIfNull` with P2 = 2, OE_Abort) makes
         // SQLite copy every page the statement changes into a statement journal first; `OR FAIL`
         // (P2 = 3) does not.
-        let parameters = 11 * QueueStore.rowsPerInsert
+        let parameters = QueueStore.parametersPerRow * QueueStore.rowsPerInsert
         let program = try store.read { db in
             try Row.fetchAll(
                 db, sql: "EXPLAIN " + QueueStore.insertManyJobsSQL,

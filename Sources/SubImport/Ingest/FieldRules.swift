@@ -23,19 +23,17 @@ public enum FieldRules {
 
     /// Characters as a person counts them (grapheme clusters); byte count for ASCII text.
     static func characterCount(_ value: String) -> Int {
-        var text = value
-        let isASCII = text.withUTF8 { bytes in
+        let isASCII = value.withUTF8Bytes { bytes in
             var union: UInt8 = 0
             for byte in bytes { union |= byte }
             return union < 0x80
         }
-        return isASCII ? text.utf8.count : value.count
+        return isASCII ? value.utf8.count : value.count
     }
 
     /// Whether `value` is an absolute http(s) URL with a host.
     public static func isHTTPURL(_ value: String) -> Bool {
-        var text = value
-        return text.withUTF8 { isHTTPURL(bytes: $0, value) }
+        value.withUTF8Bytes { isHTTPURL(bytes: $0, value) }
     }
 
     private static func isHTTPURL(bytes: UnsafeBufferPointer<UInt8>, _ value: String) -> Bool {
@@ -87,8 +85,7 @@ public enum FieldRules {
     /// hyphens; not starting or ending with a hyphen) whose last label has at least two letters.
     /// Non-ASCII letters are accepted (internationalised addresses).
     public static func isEmail(_ value: String) -> Bool {
-        var text = value
-        return text.withUTF8 { isEmail(bytes: $0) }
+        value.withUTF8Bytes { isEmail(bytes: $0) }
     }
 
     private static func isEmail(bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -17,12 +17,21 @@ struct RowHashTable {
 
         /// Where the probe for `bits` starts: bits 6..<32 scaled onto the table (the top six
         /// chose the part).
-        func start(_ bits: UInt64) -> Int {
-            Int(truncatingIfNeeded: ((bits & 0x03FF_FFFF) &* UInt64(slots.count)) >> 26)
+        func start(_ bits: UInt64) -> Int { Self.start(bits, size: slots.count) }
+
+        /// `start(_:)` in a table of `size` slots.
+        static func start(_ bits: UInt64, size: Int) -> Int {
+            Int(truncatingIfNeeded: ((bits & 0x03FF_FFFF) &* UInt64(size)) >> 26)
         }
 
         mutating func place(_ slot: UInt64) {
-            var index = start(slot >> 32)
+            let start = start(slot >> 32)
+            slots.withUnsafeMutableBufferPointer { Self.place(slot, in: $0, from: start) }
+        }
+
+        /// Puts `slot` in the first empty slot of `slots` from `index` on (wrapping around).
+        static func place(_ slot: UInt64, in slots: UnsafeMutableBufferPointer<UInt64>, from index: Int) {
+            var index = index
             while slots[index] != 0 {
                 index += 1
                 if index == slots.count { index = 0 }
@@ -69,9 +78,13 @@ struct RowHashTable {
     /// Grows part `which` by a quarter, re-placing its entries (a probe start is derived from
     /// the stored bits alone).
     private mutating func grow(_ which: Int) {
-        let old = parts[which]
-        parts[which] = Part(size: old.slots.count + old.slots.count / 4)
-        parts[which].count = old.count
-        for slot in old.slots where slot != 0 { parts[which].place(slot) }
+        var grown = Part(size: parts[which].slots.count + parts[which].slots.count / 4)
+        grown.count = parts[which].count
+        grown.slots.withUnsafeMutableBufferPointer { slots in
+            for slot in parts[which].slots where slot != 0 {
+                Part.place(slot, in: slots, from: Part.start(slot >> 32, size: slots.count))
+            }
+        }
+        parts[which] = grown
     }
 }

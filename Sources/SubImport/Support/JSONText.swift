@@ -15,8 +15,7 @@ public enum JSONText {
     /// Appends `value` as a JSON string literal to `out` (UTF-8 bytes).
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        var text = value
-        let clean = text.withUTF8 { bytes in
+        let clean = value.withUTF8Bytes { bytes in
             // Fast path: nothing to escape (the common case), copy the bytes at once.
             guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
                 return false
