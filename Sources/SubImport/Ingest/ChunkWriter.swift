@@ -6,8 +6,10 @@ import Foundation
 ///
 /// At most `depth` chunks wait at a time (constant memory); `submit` blocks when they do.
 /// Chunks have their duplicates marked (`DuplicateFinder`) and are written in order, each in
-/// one transaction. The first error stops the writer and is thrown by the next `submit` or by
-/// `finish`.
+/// one transaction. A written chunk goes back to the submitting thread (`submit` returns its
+/// storage, emptied there): the rows' strings are freed by the thread that allocated them,
+/// which keeps the two threads from contending for the allocator's lock of that thread's
+/// arena. The first error stops the writer and is thrown by the next `submit` or by `finish`.
 final class ChunkWriter: @unchecked Sendable {
     private let store: any JobQueue
     private let batchID: String
@@ -17,6 +19,8 @@ final class ChunkWriter: @unchecked Sendable {
     private var closed = false
     private var done = false
     private var failure: (any Error)?
+    /// Chunks written, for the submitting thread to release (at most `depth` + 1).
+    private var written: [[NewJob]] = []
     /// Used by the writer thread only, until `done`.
     private var finder: DuplicateFinder
 
@@ -32,15 +36,22 @@ final class ChunkWriter: @unchecked Sendable {
 
     /// Queues `chunk` (the next rows of the file, in order, with their
     /// `DuplicateFinder.contentHash` in `hashes`) for writing; blocks while `depth` chunks
-    /// already wait.
-    func submit(_ chunk: [NewJob], hashes: [UInt64]) throws {
-        guard !chunk.isEmpty else { return }
-        condition.lock()
-        defer { condition.unlock() }
-        while waiting.count >= depth && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        waiting.append((chunk, hashes))
-        condition.broadcast()
+    /// already wait. Returns an empty array for the next chunk: the storage of a chunk already
+    /// written when there is one, its rows released on this thread.
+    func submit(_ chunk: [NewJob], hashes: [UInt64]) throws -> [NewJob] {
+        var released: [[NewJob]] = []
+        if !chunk.isEmpty {
+            condition.lock()
+            defer { condition.unlock() }
+            while waiting.count >= depth && failure == nil { condition.wait() }
+            if let failure { throw failure }
+            waiting.append((chunk, hashes))
+            swap(&released, &written)
+            condition.broadcast()
+        }
+        var next = released.popLast() ?? []
+        next.removeAll(keepingCapacity: true)
+        return next
     }
 
     /// Waits until every submitted chunk is written; returns how many rows are to be sent and
@@ -72,6 +83,9 @@ final class ChunkWriter: @unchecked Sendable {
             do {
                 try finder.mark(&chunk, hashes: hashes)
                 try store.appendJobs(batchID: batchID, chunk)
+                condition.lock()
+                written.append(chunk)
+                condition.unlock()
             } catch {
                 condition.lock()
                 failure = error

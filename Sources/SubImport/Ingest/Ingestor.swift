@@ -133,15 +133,14 @@ public struct Ingestor: Sendable {
             pending.append(job)
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
                 pendingBytes = 0
-                try writer.submit(pending, hashes: hashes)
-                pending = []
+                pending = try writer.submit(pending, hashes: hashes)
                 hashes = []
                 pending.reserveCapacity(chunkSize)
                 hashes.reserveCapacity(chunkSize)
                 progress?(rowNumber)
             }
         }
-        try writer.submit(pending, hashes: hashes)
+        _ = try writer.submit(pending, hashes: hashes)
         finished = true
         let (toSend, duplicates) = try writer.finish()
         progress?(rowNumber)

@@ -137,19 +137,19 @@ extension QueueStore {
         let base = JobIDs.id(seq: seq, row: 0)
         var many = try BulkInsert(db, sql: Self.insertManyJobsSQL)
         var one = try BulkInsert(db, sql: Self.insertOneJobSQL)
-        // The rows are read in place (borrowed, never copied out of the array): no retain and
-        // release of each row's strings on this, the writer's, thread.
+        // The rows are read in place (through a pointer, never copied out of the array): no
+        // retain and release of each row's strings on this, the writer's, thread.
         try jobs.withUnsafeBufferPointer { rows in
             var next = 0
             while rows.count - next >= Self.rowsPerInsert {
                 for index in next..<(next + Self.rowsPerInsert) {
-                    try Self.bind(rows[index], base: base, batchID: batchID, to: &many)
+                    try Self.bind(rows.baseAddress! + index, base: base, batchID: batchID, to: &many)
                 }
                 try many.step()
                 next += Self.rowsPerInsert
             }
             for index in next..<rows.count {
-                try Self.bind(rows[index], base: base, batchID: batchID, to: &one)
+                try Self.bind(rows.baseAddress! + index, base: base, batchID: batchID, to: &one)
                 try one.step()
             }
         }
@@ -184,18 +184,18 @@ extension QueueStore {
 
     /// Binds the `parametersPerRow` parameters of `job` (see `insertJobsSQL`) to the next ones of `insert`.
     private static func bind(
-        _ job: borrowing NewJob, base: Int64, batchID: String, to insert: inout BulkInsert
+        _ job: UnsafePointer<NewJob>, base: Int64, batchID: String, to insert: inout BulkInsert
     ) throws {
-        try insert.integer(base | Int64(job.row))
+        try insert.integer(base | Int64(job.pointee.row))
         try insert.text(batchID)
-        try insert.integer(Int64(job.row))
-        try insert.integer(Int64(job.line))
-        try insert.text(job.state.rawValue)
-        try insert.text(job.fields)
-        try insert.optionalText(job.secret)
-        try insert.optionalText(job.errorCode)
-        try insert.optionalText(job.errorMessage)
-        try insert.optionalText(job.note)
+        try insert.integer(Int64(job.pointee.row))
+        try insert.integer(Int64(job.pointee.line))
+        try insert.text(job.pointee.state.rawValue)
+        try insert.text(job.pointee.fields)
+        try insert.optionalText(job.pointee.secret)
+        try insert.optionalText(job.pointee.errorCode)
+        try insert.optionalText(job.pointee.errorMessage)
+        try insert.optionalText(job.pointee.note)
     }
 
     /// The stored fields and secret of one row of a batch (used to confirm a suspected duplicate).
