@@ -34,4 +34,35 @@ import Testing
             #expect(table.firstMatch(hash: hash) { $0 == index + 1 } == index + 1)
         }
     }
+
+    @Test func aRowWithNoMatchIsRecordedWhereTheSearchEnded() {
+        var table = RowHashTable()
+        let shared: UInt64 = 0xCAFE_F00D_0000_0000
+        #expect(table.firstMatchOrInsert(hash: shared, row: 1) { _ in true } == nil)
+        var offered: [Int] = []
+        #expect(
+            table.firstMatchOrInsert(hash: shared, row: 2) {
+                offered.append($0)
+                return false
+            } == nil)
+        #expect(offered == [1])
+        #expect(table.firstMatchOrInsert(hash: shared, row: 3) { $0 == 2 } == 2)
+        #expect(table.count == 2)
+        var seen: [Int] = []
+        _ = table.firstMatch(hash: shared) {
+            seen.append($0)
+            return false
+        }
+        #expect(seen.sorted() == [1, 2])
+        // Many more rows, through the parts' growth: each is recorded (no earlier row is the same)
+        // and found again.
+        func hash(_ row: Int) -> UInt64 { UInt64(row).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15).low }
+        for row in 4...100_000 {
+            #expect(table.firstMatchOrInsert(hash: hash(row), row: row) { _ in false } == nil)
+        }
+        #expect(table.count == 99_999)
+        for row in stride(from: 4, through: 100_000, by: 97) {
+            #expect(table.firstMatch(hash: hash(row)) { $0 == row } == row)
+        }
+    }
 }

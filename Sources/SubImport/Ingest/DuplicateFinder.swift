@@ -25,10 +25,10 @@ struct DuplicateFinder {
     /// Marks the duplicates among `jobs` (the next chunk of the file); `hashes[i]` is the
     /// `contentHash` of `jobs[i]` (any value for a job not `queued`).
     mutating func mark(_ jobs: inout [NewJob], hashes: [UInt64]) throws {
+        let (store, batchID) = (self.store, self.batchID)
         for index in jobs.indices where jobs[index].state == .queued {
-            let hash = hashes[index]
-            let first = try seen.firstMatch(hash: hash) { earlier in
-                try isSame(earlier, as: jobs[index], chunk: jobs)
+            let first = try seen.firstMatchOrInsert(hash: hashes[index], row: jobs[index].row) { earlier in
+                try Self.isSame(earlier, as: jobs[index], chunk: jobs, store: store, batchID: batchID)
             }
             if let first {
                 jobs[index].state = .duplicate
@@ -36,7 +36,6 @@ struct DuplicateFinder {
                 jobs[index].secret = nil
                 duplicates += 1
             } else {
-                seen.insert(hash: hash, row: jobs[index].row)
                 toSend += 1
             }
         }
@@ -52,7 +51,9 @@ struct DuplicateFinder {
     }
 
     /// Whether row `first` (a row to send, earlier in the file) has the content of `job`.
-    private func isSame(_ first: Int, as job: NewJob, chunk: [NewJob]) throws -> Bool {
+    private static func isSame(
+        _ first: Int, as job: NewJob, chunk: [NewJob], store: any JobQueue, batchID: String
+    ) throws -> Bool {
         // The rows of a chunk are consecutive: row `first` of this chunk is at `first - start`.
         if let start = chunk.first?.row, first >= start, first - start < chunk.count,
             chunk[first - start].row == first

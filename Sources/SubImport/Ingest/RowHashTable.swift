@@ -65,6 +65,31 @@ struct RowHashTable {
         }
     }
 
+    /// `firstMatch(hash:_:)`; when it finds none, also records `row` (1...UInt32.max) under
+    /// `hash`, in the empty slot that ended the search (where `insert` would put it): one walk of
+    /// the table, and one cache miss, a row instead of two.
+    mutating func firstMatchOrInsert(hash: UInt64, row: Int, _ isSame: (Int) throws -> Bool) rethrows -> Int? {
+        let bits = hash >> 32
+        let which = Int(bits >> 26)
+        if (parts[which].count + 1) * 5 > parts[which].slots.count * 4 { grow(which) }
+        let size = parts[which].slots.count
+        var index = parts[which].start(bits)
+        while true {
+            let slot = parts[which].slots[index]
+            if slot == 0 { break }
+            if slot >> 32 == bits {
+                let earlier = Int(slot & 0xFFFF_FFFF)
+                if try isSame(earlier) { return earlier }
+            }
+            index += 1
+            if index == size { index = 0 }
+        }
+        parts[which].slots[index] = bits << 32 | UInt64(UInt32(truncatingIfNeeded: row))
+        parts[which].count += 1
+        count += 1
+        return nil
+    }
+
     /// Records `row` (1...UInt32.max) under `hash`.
     mutating func insert(hash: UInt64, row: Int) {
         let bits = hash >> 32
