@@ -103,7 +103,7 @@ public struct Ingestor: Sendable {
         pending.reserveCapacity(chunkSize)
         hashes.reserveCapacity(chunkSize)
         var pendingBytes = 0
-        var encoder = FieldsEncoder()
+        let encoder = FieldsEncoder()
         var rowNumber = 0
         var invalid = 0
         while let data = try rows.next() {
