@@ -83,6 +83,26 @@ import Testing
         #expect(try other.ingest(path: copy).batch.id != one.batch.id)
     }
 
+    @Test func rowsThatDifferOnlyInUnicodeCompositionAreDuplicates() throws {
+        let store = try QueueStore(directory: directory.file("state"))
+        // The same text composed (é, K) and decomposed (e + U+0301, the Kelvin sign): equal as
+        // `String`s, so one row; a different accent is another row.
+        let file = directory.write(
+            "accents.csv",
+            [
+                Fixtures.header, "H\u{E9}l\u{E8}ne,Kaplan,secret-1-pw,Soci\u{E9}t\u{E9}",
+                "He\u{301}le\u{300}ne,\u{212A}aplan,secret-1-pw,Socie\u{301}te\u{301}",
+                "H\u{E8}l\u{E8}ne,Kaplan,secret-1-pw,Soci\u{E9}t\u{E9}",
+            ].joined(separator: "\n"))
+        let summary = try ingestor(store).ingest(path: file)
+        #expect(summary.rows == 3)
+        #expect(summary.duplicates == 1)
+        #expect(summary.toSend == 2)
+        var notes: [Int: String] = [:]
+        try store.forEachJob(batchID: summary.batch.id) { if let note = $0.note { notes[$0.row] = note } }
+        #expect(notes == [2: "duplicate of row 1: sent once"])
+    }
+
     @Test func missingRequiredColumnNamesTheFileAndColumn() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let file = directory.write("nopass.csv", "first_name,last_name\nLeonardo,Da Vinci\n")
