@@ -131,10 +131,18 @@ public final class WorkerPool: @unchecked Sendable {
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    // The lane is handed off: the claim's answer continues it.
+                    // The lane is handed off: the claim's answer continues it. A claimed row is
+                    // sent from the claims' queue (no hop back first: the lane holds nothing
+                    // else meanwhile, and the row's answer comes back on it).
                     handedOff = true
                     claimer.claim { claimed in
-                        lane.async { self.claimed(claimed, worker: index, lane: lane, group: group) }
+                        if case .success(let job?) = claimed {
+                            self.process(job, on: lane) {
+                                self.workerLoop(index: index, lane: lane, group: group, expectWork: true)
+                            }
+                        } else {
+                            lane.async { self.foundNoRow(claimed, worker: index, lane: lane, group: group) }
+                        }
                     }
                     return
                 }
@@ -160,19 +168,13 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Goes on with worker `index` once its claim is answered: sends the row, or (no row was
-    /// left, or the claim failed) gives its departure back and waits for work.
-    private func claimed(
+    /// Goes on with worker `index` on its lane once its claim found no row (none was left, or
+    /// the claim failed): gives its departure back and waits for work.
+    private func foundNoRow(
         _ claimed: Result<ClaimedJob?, any Error>, worker index: Int, lane: DispatchQueue, group: DispatchGroup
     ) {
-        switch claimed {
-        case .success(let job?):
-            process(job, on: lane) { self.workerLoop(index: index, lane: lane, group: group, expectWork: true) }
-            return
-        case .success(nil):
-            gate.limiter.refund()
-        case .failure(let error):
-            gate.limiter.refund()
+        gate.limiter.refund()
+        if case .failure(let error) = claimed {
             logger.error("queue error in worker \(index): \(error)")
             wakeup.lock()
             _ = wakeup.wait(until: Date(timeIntervalSinceNow: 1))
@@ -218,12 +220,15 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Sends `job` without waiting for its answer; on `lane`, the answer is classified, its
-    /// account actions performed and its settlement handed to the recorder, then `next` runs.
+    /// Sends `job` without waiting for its answer (from any thread); on `lane`, the answer is
+    /// classified, its account actions performed and its settlement handed to the recorder,
+    /// then `next` runs. Once the pool is stopping, `job` is released unsent instead, on `lane`.
     private func process(_ job: ClaimedJob, on lane: DispatchQueue, then next: @escaping @Sendable () -> Void) {
         guard !shouldStop else {
-            settle(job, .release, attempt: nil)
-            next()
+            lane.async {
+                self.settle(job, .release, attempt: nil)
+                next()
+            }
             return
         }
         let started = now()
