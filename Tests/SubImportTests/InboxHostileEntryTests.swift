@@ -112,11 +112,12 @@ import Testing
             logger: logs.logger)
         let run = Task { await onDedicatedThread { service.run() } }
         try Data(Fixtures.validRows(2, prefix: "Later").utf8).write(to: URL(fileURLWithPath: inbox + "/later.csv"))
+        // One pass writes both reports and logs after: wait for the file and the log line.
         let laterReported = await Self.waitUntil {
             Self.names(reports).contains { $0.hasPrefix("later.") && $0.hasSuffix(".csv") }
+                && logs.text.contains("cannot write the report of batch \(blocked.batch.id)")
         }
         #expect(laterReported, "the other batch's report is written meanwhile: \(logs.text)")
-        #expect(logs.text.contains("cannot write the report of batch \(blocked.batch.id)"), "\(logs.text)")
         // Once the name is free again, the blocked report is written on a later attempt.
         try FileManager.default.removeItem(atPath: blocker)
         let blockedReported = await Self.waitUntil {

@@ -1,9 +1,10 @@
-import AsyncHTTPClient
 import Dispatch
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import Synchronization
 
 /// A raw HTTP answer.
 public struct HTTPAnswer: Sendable {
@@ -14,34 +15,40 @@ public struct HTTPAnswer: Sendable {
     /// The body was longer than `ProviderAnswerLimits.maxBodyBytes` and was not read.
     public var bodyOverLimit = false
 
-    /// The first value of header `name` (case-insensitive).
+    /// The first value of header `name` (ASCII case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        headers.first { Self.sameName($0.0, name) }?.1
+    }
+
+    /// Whether two header names are the same, ignoring ASCII case (no string is made).
+    private static func sameName(_ one: String, _ other: String) -> Bool {
+        one.utf8.elementsEqual(other.utf8) { lower($0) == lower($1) }
+    }
+
+    private static func lower(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }
 
-/// HTTP over async-http-client for Dispatch code (blocking, or answered onto a Dispatch queue), with connect and request
-/// timeouts. Failures are sorted into "the request never left" and "it may have reached the server".
-/// Answer bodies are read up to `ProviderAnswerLimits.maxBodyBytes` and no further.
+/// HTTP/1.1 over SwiftNIO for Dispatch code (blocking, or answered onto a Dispatch queue), with
+/// connect and request timeouts, on keep-alive connections (`HTTPConnectionPool`, one per
+/// origin). Failures are sorted into "the request never left" and "it may have reached the
+/// server". Answer bodies are read up to `ProviderAnswerLimits.maxBodyBytes` and no further.
+/// Redirects are not followed and answers are not decompressed: an answer is what the server sent.
 public final class HTTPTransport: Sendable {
     public let connectTimeout: Double
     public let requestTimeout: Double
-    private let client: HTTPClient
+    private let connectionsPerHost: Int
+    private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    private let pools = Mutex<[HTTPTarget.Origin: HTTPConnectionPool]>([:])
+    private let tls = Mutex<Result<NIOSSLContext, TransportFailure>?>(nil)
 
-    /// - Parameter connectionsPerHost: connections kept open to one host at once, so that as many
-    ///   requests can be in flight (async-http-client's default is 8); pass the worker count.
+    /// - Parameter connectionsPerHost: connections kept open to one origin at once, so that as
+    ///   many requests can be in flight; pass the worker count.
     public init(connectTimeout: Double = 10, requestTimeout: Double = 30, connectionsPerHost: Int = 8) {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
-        var configuration = HTTPClient.Configuration(
-            timeout: .init(
-                connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(requestTimeout * 1000)))
-        )
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost))
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.connectionsPerHost = max(1, connectionsPerHost)
     }
 
     /// Sends one request and waits for the whole answer. Must not be called on an event loop.
@@ -50,89 +57,131 @@ public final class HTTPTransport: Sendable {
     public func send(method: String, url: String, headers: [(String, String)], body: [UInt8]?) -> Result<
         HTTPAnswer, TransportFailure
     > {
-        do {
-            return Self.outcome(.success(try execute(method: method, url: url, headers: headers, body: body).wait()))
-        } catch {
-            return Self.outcome(.failure(error))
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<HTTPAnswer, TransportFailure>?>(nil)
+        start(method: method, url: url, headers: headers, body: body) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
         }
+        done.wait()
+        return outcome.withLock { $0! }
     }
 
     /// Sends one request without blocking and calls `completion` once, on `queue`, with the
     /// whole answer (or the failure), as `send` would return it. No thread waits meanwhile: the
-    /// answer's future hops onto `queue`.
+    /// answer is read on an event loop, then `completion` is queued on `queue`.
     public func send(
         method: String, url: String, headers: [(String, String)], body: [UInt8]?, completingOn queue: DispatchQueue,
         _ completion: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
     ) {
-        let future: EventLoopFuture<HTTPAnswer>
-        do {
-            future = try execute(method: method, url: url, headers: headers, body: body)
-        } catch {
-            let failed = Self.outcome(.failure(error))
-            queue.async { completion(failed) }
+        start(method: method, url: url, headers: headers, body: body) { result in
+            queue.async { completion(result) }
+        }
+    }
+
+    /// Stops sending: idle connections close, later requests fail as never sent.
+    public func shutdown() {
+        let all = pools.withLock { pools in
+            defer { pools = [:] }
+            return Array(pools.values)
+        }
+        for pool in all { pool.shutdown() }
+    }
+
+    /// Sends one request on a connection of its origin's pool; `deliver` runs once, on an event
+    /// loop (or on the caller's thread when the request cannot start).
+    private func start(
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?,
+        deliver: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
+    ) {
+        guard let target = HTTPTarget(url) else {
+            deliver(.failure(TransportFailure(requestSent: false, message: "not sent: not an http(s) URL")))
             return
         }
-        future.whenComplete { result in
-            let outcome = Self.outcome(result)
-            queue.async { completion(outcome) }
+        let pool: HTTPConnectionPool
+        switch self.pool(for: target.origin) {
+        case .failure(let failure):
+            deliver(.failure(failure))
+            return
+        case .success(let found):
+            pool = found
         }
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target.requestTarget)
+        head.headers.reserveCapacity(headers.count + 2)
+        head.headers.add(name: "Host", value: target.origin.hostHeader)
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
+        let timeout = TimeAmount.milliseconds(Int64(requestTimeout * 1000))
+        Self.exchange(head, body: body, on: pool, timeout: timeout, freshTries: 2, deliver: deliver)
     }
 
-    /// Starts one request with the transport's deadline and the capped body collector.
-    private func execute(method: String, url: String, headers: [(String, String)], body: [UInt8]?) throws
-        -> EventLoopFuture<HTTPAnswer>
-    {
-        var request = try HTTPClient.Request(url: url, method: HTTPMethod(rawValue: method))
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(body) }
-        let deadline = NIODeadline.now() + .milliseconds(Int64((connectTimeout + requestTimeout) * 1000))
-        let collector = CappedAnswerCollector(limit: ProviderAnswerLimits.maxBodyBytes)
-        return client.execute(request: request, delegate: collector, deadline: deadline).futureResult
-    }
-
-    /// What a finished request comes to: its answer (an over-limit body kept as `bodyOverLimit`)
-    /// or the transport failure it was.
-    private static func outcome(_ result: Result<HTTPAnswer, any Error>) -> Result<HTTPAnswer, TransportFailure> {
-        switch result {
-        case .success(let answer):
-            return .success(answer)
-        case .failure(let overLimit as CappedAnswerCollector.AnswerBodyOverLimit):
-            return .success(
-                HTTPAnswer(status: overLimit.status, headers: overLimit.headers, body: [], bodyOverLimit: true))
-        case .failure(let error):
-            return .failure(classify(error))
-        }
-    }
-
-    /// Stops the HTTP client; call once when done.
-    public func shutdown() {
-        try? client.syncShutdown()
-    }
-
-    /// Whether `error` certainly happened before the request was written to the network.
-    static func classify(_ error: any Error) -> TransportFailure {
-        let text = String(describing: error)
-        if let httpError = error as? HTTPClientError {
-            switch httpError {
-            case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout, .invalidURL, .emptyHost,
-                .emptyScheme, .alreadyShutdown, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
-                return TransportFailure(requestSent: false, message: "not sent: \(text)")
-            default:
-                return TransportFailure(requestSent: true, message: "no complete answer: \(text)")
+    /// Runs one exchange on a leased connection; a connection found closed while idle is given
+    /// back and the request goes on another (nothing was written on it), `freshTries` times at most.
+    private static func exchange(
+        _ head: HTTPRequestHead, body: [UInt8]?, on pool: HTTPConnectionPool, timeout: TimeAmount, freshTries: Int,
+        deliver: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
+    ) {
+        pool.lease { lease in
+            switch lease {
+            case .failure(let failure):
+                deliver(.failure(failure))
+            case .success(let connection):
+                connection.exchange(head, body: body, timeout: timeout) { outcome in
+                    switch outcome {
+                    case .answered(let answer, let reusable):
+                        pool.release(connection, reusable: reusable)
+                        deliver(.success(answer))
+                    case .failed(let failure):
+                        pool.release(connection, reusable: false)
+                        deliver(.failure(failure))
+                    case .stale:
+                        pool.release(connection, reusable: false)
+                        if freshTries > 0 {
+                            exchange(
+                                head, body: body, on: pool, timeout: timeout, freshTries: freshTries - 1,
+                                deliver: deliver)
+                        } else {
+                            deliver(
+                                .failure(
+                                    TransportFailure(requestSent: false, message: "not sent: the connection closed")))
+                        }
+                    }
+                }
             }
         }
-        if error is NIOConnectionError || error is ChannelError && text.contains("connect") {
-            return TransportFailure(requestSent: false, message: "not sent: \(text)")
+    }
+
+    /// The pool of `origin`'s connections, made on first use.
+    private func pool(for origin: HTTPTarget.Origin) -> Result<HTTPConnectionPool, TransportFailure> {
+        let tls: NIOSSLContext?
+        if origin.secure {
+            switch tlsContext() {
+            case .failure(let failure): return .failure(failure)
+            case .success(let context): tls = context
+            }
+        } else {
+            tls = nil
         }
-        if let ioError = error as? IOError,
-            [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(ioError.errnoCode)
-        {
-            return TransportFailure(requestSent: false, message: "not sent: \(text)")
+        return .success(
+            pools.withLock { pools in
+                if let pool = pools[origin] { return pool }
+                let pool = HTTPConnectionPool(
+                    origin: origin, limit: connectionsPerHost, group: group,
+                    connectTimeout: .milliseconds(Int64(connectTimeout * 1000)), tls: tls)
+                pools[origin] = pool
+                return pool
+            })
+    }
+
+    /// The TLS client context (system trust roots, certificate and host name verified), made once.
+    private func tlsContext() -> Result<NIOSSLContext, TransportFailure> {
+        tls.withLock { tls in
+            if let tls { return tls }
+            let made = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
+                .mapError { TransportFailure(requestSent: false, message: "not sent: TLS is unavailable: \($0)") }
+            tls = made
+            return made
         }
-        if text.contains("NIOSSL") || text.contains("resolution") {
-            return TransportFailure(requestSent: false, message: "not sent: \(text)")
-        }
-        return TransportFailure(requestSent: true, message: "no complete answer: \(text)")
     }
 }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Dispatch
 
 /// Whether rows create new sub-accounts or update existing ones.

@@ -22,17 +22,22 @@ public struct JobRecord: Sendable {
         (self.errorMessage, self.note) = (errorMessage, note)
     }
 
-    /// A job from its database row; `columns` names the values of its `fields` (see `Batch.columns`).
+    /// The columns `init(row:columns:)` reads, in its order: select them with this list.
+    static let selection = "row, line, state, fields, attempts, api_login, api_key, error_code, error_message, note"
+
+    /// A job from a row of the columns of `selection`, read by position (a column looked up by
+    /// name costs a case-insensitive search of the row's names); `columns` names the values of its
+    /// `fields` (see `Batch.columns`).
     init(row: Row, columns: [String]) {
-        self.row = row["row"]
-        line = row["line"]
-        state = JobState(rawValue: row["state"]) ?? .queued
-        fields = JSONText.namedValues(row["fields"], names: columns)
-        attempts = row["attempts"]
-        apiLogin = row["api_login"]
-        apiKey = row["api_key"]
-        errorCode = row["error_code"]
-        errorMessage = row["error_message"]
-        note = row["note"]
+        self.row = row[0]
+        line = row[1]
+        state = JobState(rawValue: row[2]) ?? .queued
+        fields = JSONText.namedValues(row[3], names: columns)
+        attempts = row[4]
+        apiLogin = row[5]
+        apiKey = row[6]
+        errorCode = row[7]
+        errorMessage = row[8]
+        note = row[9]
     }
 }

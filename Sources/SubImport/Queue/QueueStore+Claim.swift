@@ -45,8 +45,10 @@ extension QueueStore {
                     + [limit])
             var claimed: [ClaimedJob] = []
             var batches: [String: (row: Row?, columns: [String])] = [:]
+            // Columns are read by position (in RETURNING's order): by name costs a
+            // case-insensitive search of the row's names.
             for row in rows {
-                let batchID: String = row["batch_id"]
+                let batchID: String = row[1]
                 let batch: Row?
                 let columns: [String]
                 if let known = batches[batchID] {
@@ -63,12 +65,10 @@ extension QueueStore {
                 }
                 claimed.append(
                     ClaimedJob(
-                        id: row["id"], batchID: batchID, row: row["row"], provider: batch?["provider"] ?? "",
+                        id: row[0], batchID: batchID, row: row[2], provider: batch?["provider"] ?? "",
                         mode: batch?["mode"] ?? "create", account: batch?["account"] ?? "",
-                        fields: JSONText.namedValues(row["fields"], names: columns),
-                        secret: row["secret"],
-                        attempts: row["attempts"], failures: row["failures"], ambiguous: row["ambiguous"],
-                        note: row["note"]))
+                        fields: JSONText.namedValues(row[3], names: columns), secret: row[4],
+                        attempts: row[5], failures: row[6], ambiguous: row[7], note: row[8]))
             }
             return claimed
         }

@@ -48,7 +48,8 @@ extension QueueStore {
                 try String.fetchOne(db, sql: "SELECT columns FROM batch WHERE id = ?", arguments: [batchID]) ?? "[]")
             let ids = try JobIDs.range(db, batchID: batchID)
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT * FROM job WHERE id BETWEEN ? AND ? ORDER BY id", arguments: [ids.low, ids.high])
+                db, sql: "SELECT \(JobRecord.selection) FROM job WHERE id BETWEEN ? AND ? ORDER BY id",
+                arguments: [ids.low, ids.high])
             while let row = try cursor.next() { try body(JobRecord(row: row, columns: columns)) }
         }
     }

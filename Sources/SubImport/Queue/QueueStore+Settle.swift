@@ -36,10 +36,11 @@ extension QueueStore {
             let job = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT batch_id, attempts, state, lease_owner FROM job WHERE id = ?"),
                 arguments: [jobID]),
-            job["state"] == "running", job["lease_owner"] == entry.leaseOwner,
-            entry.claimedAttempts == nil || job["attempts"] == entry.claimedAttempts
+            // By position (batch_id, attempts, state, lease_owner): no search of the names.
+            job[2] == "running", job[3] == entry.leaseOwner,
+            entry.claimedAttempts == nil || job[1] == entry.claimedAttempts
         else { return false }
-        let batchID: String = job["batch_id"]
+        let batchID: String = job[0]
         let outcome: String
         switch entry.settlement {
         case .settle(let state, let code, let message, let note, let apiLogin, let apiKey):
@@ -89,7 +90,7 @@ extension QueueStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
-                jobID, job["attempts"] as Int, attempt.startedAt, attempt.finishedAt, outcome,
+                jobID, job[1] as Int, attempt.startedAt, attempt.finishedAt, outcome,
                 attempt.failureClass.rawValue, attempt.httpStatus, attempt.errorCode, attempt.message,
                 attempt.worker,
             ])

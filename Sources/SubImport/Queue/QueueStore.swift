@@ -29,6 +29,13 @@ public final class QueueStore: JobQueue {
             // Freed pages (for example a password removed from a settled row) are overwritten.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if !db.configuration.readonly {
+                // Statement journals (kept while a multi-row statement may need undoing) stay in
+                // memory: SQLite would otherwise spill one past 64 KiB (four pages) into a temporary
+                // file, created and deleted at most commits, holding page images that can include
+                // passwords. Readers keep SQLite's default, so large sorts may still use files.
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            }
             // Larger pages make bulk ingest cheaper; page_size only
             // takes effect when the database file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")

@@ -6,8 +6,8 @@ import Foundation
 /// waiting callers (at most). Each waiting caller sleeps on its own semaphore and is woken once,
 /// with its item or to run the next batch itself (no thundering herd).
 ///
-/// Used for the queue's claims (`ClaimCombiner`) and for the reservations of a shared rate
-/// limiter: one statement serves every worker that arrived meanwhile.
+/// Used for the reservations of a shared rate limiter: one statement serves every worker that
+/// arrived meanwhile.
 public final class BatchCombiner<Item: Sendable>: @unchecked Sendable {
     /// One caller waiting for an item.
     private final class Waiter: @unchecked Sendable {

@@ -6,7 +6,8 @@ import Logging
 ///
 /// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
 /// one job under a lease (so a lease never runs out while its row waits; the claims of workers
-/// let through at the same time are made by one statement, `ClaimCombiner`), sends it without
+/// let through within a millisecond are made by one statement, `ClaimCombiner`, and no thread
+/// waits for its claim), sends it without
 /// waiting (a worker is a serial Dispatch queue holding at most one request in flight; the
 /// answer's future hops back onto it, so no thread is parked per request), asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
@@ -40,7 +41,7 @@ public final class WorkerPool: @unchecked Sendable {
     ) {
         let identity = WorkerIdentity()
         self.identity = identity
-        claimer = ClaimCombiner { limit in
+        claimer = ClaimCombiner(fullBatch: max(1, options.concurrency / 2)) { limit in
             try store.claim(scope: scope, owner: identity, limit: limit, leaseSeconds: options.leaseSeconds)
         }
         self.store = store
@@ -107,12 +108,16 @@ public final class WorkerPool: @unchecked Sendable {
         return stopRequested || gate.stopReason != nil
     }
 
-    /// Runs worker `index` on its `lane` until it claims a row, which it hands to `process`
-    /// (whose completion runs the loop again on the lane), or until the pool is done, when it
-    /// leaves `group`. After a successful claim the next row is likely runnable too
-    /// (`expectWork`): the look is skipped.
-    private func workerLoop(index: Int, lane: DispatchQueue, group: DispatchGroup, expectWork: Bool) {
+    /// Runs worker `index` on its `lane` until it asks for a row (the claim's completion goes on
+    /// on the lane: `process` the row, whose completion runs the loop again), or until the pool
+    /// is done, when it leaves `group`. After a successful claim the next row is likely runnable
+    /// too (`expectWork`): the look is skipped. After a claim that found nothing (`lookFirst`
+    /// false) the worker first waits for work as after an empty look.
+    private func workerLoop(
+        index: Int, lane: DispatchQueue, group: DispatchGroup, expectWork: Bool, lookFirst: Bool = true
+    ) {
         var expectWork = expectWork
+        var lookFirst = lookFirst
         var handedOff = false
         defer { if !handedOff { group.leave() } }
         while !shouldStop {
@@ -120,22 +125,28 @@ public final class WorkerPool: @unchecked Sendable {
             let wakeupsSeen = wakeups
             wakeup.unlock()
             do {
-                if try expectWork || store.hasRunnableJob(scope: scope) {
+                if try lookFirst && (expectWork || store.hasRunnableJob(scope: scope)) {
                     // Claim only once the request may leave: a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
                         account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    if let job = try claimer.one() {
-                        // The lane is handed off: `process` continues it once the row is answered.
-                        handedOff = true
-                        process(job, on: lane) {
-                            self.workerLoop(index: index, lane: lane, group: group, expectWork: true)
+                    // The lane is handed off: the claim's answer continues it. A claimed row is
+                    // sent from the claims' queue (no hop back first: the lane holds nothing
+                    // else meanwhile, and the row's answer comes back on it).
+                    handedOff = true
+                    claimer.claim { claimed in
+                        if case .success(let job?) = claimed {
+                            self.process(job, on: lane) {
+                                self.workerLoop(index: index, lane: lane, group: group, expectWork: true)
+                            }
+                        } else {
+                            lane.async { self.foundNoRow(claimed, worker: index, lane: lane, group: group) }
                         }
-                        return
                     }
-                    gate.limiter.refund()
+                    return
                 }
+                lookFirst = true
                 expectWork = false
                 rescueIfDue(force: false)
                 let outlook = try store.outlook(scope: scope)
@@ -155,6 +166,21 @@ public final class WorkerPool: @unchecked Sendable {
                 wakeup.unlock()
             }
         }
+    }
+
+    /// Goes on with worker `index` on its lane once its claim found no row (none was left, or
+    /// the claim failed): gives its departure back and waits for work.
+    private func foundNoRow(
+        _ claimed: Result<ClaimedJob?, any Error>, worker index: Int, lane: DispatchQueue, group: DispatchGroup
+    ) {
+        gate.limiter.refund()
+        if case .failure(let error) = claimed {
+            logger.error("queue error in worker \(index): \(error)")
+            wakeup.lock()
+            _ = wakeup.wait(until: Date(timeIntervalSinceNow: 1))
+            wakeup.unlock()
+        }
+        workerLoop(index: index, lane: lane, group: group, expectWork: false, lookFirst: false)
     }
 
     /// Renews this pool's leases every third of the lease until cancelled, so that only a dead
@@ -194,12 +220,15 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Sends `job` without waiting for its answer; on `lane`, the answer is classified, its
-    /// account actions performed and its settlement handed to the recorder, then `next` runs.
+    /// Sends `job` without waiting for its answer (from any thread); on `lane`, the answer is
+    /// classified, its account actions performed and its settlement handed to the recorder,
+    /// then `next` runs. Once the pool is stopping, `job` is released unsent instead, on `lane`.
     private func process(_ job: ClaimedJob, on lane: DispatchQueue, then next: @escaping @Sendable () -> Void) {
         guard !shouldStop else {
-            settle(job, .release, attempt: nil)
-            next()
+            lane.async {
+                self.settle(job, .release, attempt: nil)
+                next()
+            }
             return
         }
         let started = now()

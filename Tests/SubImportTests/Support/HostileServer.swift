@@ -6,8 +6,18 @@ import Foundation
 
 /// A real HTTP/1.1 server on a free loopback port that gives scripted, possibly hostile answers:
 /// the n-th request gets the n-th answer of the script, and the last answer repeats. Every
-/// answer closes its connection.
+/// answer closes its connection, unless the server is made with another `ConnectionHandling`.
 final class HostileServer: @unchecked Sendable {
+    /// What the server does with a connection once it has answered on it.
+    enum ConnectionHandling: Sendable {
+        /// Closes it, saying so in the answer (`Connection: close`).
+        case closeAnnounced
+        /// Closes it without saying so: a client keeping it for the next request finds it closed.
+        case closeSilently
+        /// Keeps it open for the connection's next request (each connection on its own thread).
+        case keepAlive
+    }
+
     /// One scripted answer: the status, extra header lines and the raw body.
     struct Answer: Sendable {
         var status: Int
@@ -20,12 +30,15 @@ final class HostileServer: @unchecked Sendable {
     private let lock = NSLock()
     private let script: [Answer]
     private var served: [Int] = []
+    private var accepted = 0
     private let finished = DispatchSemaphore(value: 0)
+    private let handling: ConnectionHandling
 
     /// Starts listening on 127.0.0.1 and answering with `script` (at least one answer).
-    init(_ script: [Answer]) throws {
+    init(_ script: [Answer], handling: ConnectionHandling = .closeAnnounced) throws {
         precondition(!script.isEmpty)
         self.script = script
+        self.handling = handling
         (socketFD, port) = try LoopbackListener.open()
         Thread { [self] in acceptLoop() }.start()
     }
@@ -34,6 +47,9 @@ final class HostileServer: @unchecked Sendable {
 
     /// Statuses answered so far, in order.
     var answered: [Int] { lock.withLock { served } }
+
+    /// Connections accepted so far.
+    var connectionsAccepted: Int { lock.withLock { accepted } }
 
     /// Stops listening and waits for the accept loop to end.
     func stop() {
@@ -50,19 +66,29 @@ final class HostileServer: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            serve(connection)
-            close(connection)
+            lock.withLock { accepted += 1 }
+            if handling == .keepAlive {
+                Thread { [self] in
+                    while serve(connection) {}
+                    close(connection)
+                }.start()
+            } else {
+                serve(connection)
+                close(connection)
+            }
         }
     }
 
-    /// Reads one request (headers and a `Content-Length` body) and writes the next answer.
-    private func serve(_ connection: Int32) {
+    /// Reads one request (headers and a `Content-Length` body) and writes the next answer;
+    /// false when the connection ended first or could not be written.
+    @discardableResult
+    private func serve(_ connection: Int32) -> Bool {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var expected: Int?
         while expected.map({ received.count < $0 }) ?? true {
             let count = read(connection, &buffer, buffer.count)
-            guard count > 0 else { return }
+            guard count > 0 else { return false }
             received += buffer[0..<count]
             if expected == nil, let end = Self.headerEnd(received) {
                 let head = String(decoding: received[0..<end], as: UTF8.self).lowercased()
@@ -78,15 +104,17 @@ final class HostileServer: @unchecked Sendable {
             return answer
         }
         let body = Array(answer.body.utf8)
-        var head = "HTTP/1.1 \(answer.status) Scripted\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        var head = "HTTP/1.1 \(answer.status) Scripted\r\nContent-Length: \(body.count)\r\n"
+        if handling == .closeAnnounced { head += "Connection: close\r\n" }
         for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
         let bytes = Array((head + "\r\n").utf8) + body
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-            guard written > 0 else { return }
+            guard written > 0 else { return false }
             offset += written
         }
+        return true
     }
 
     private static func headerEnd(_ bytes: [UInt8]) -> Int? {
