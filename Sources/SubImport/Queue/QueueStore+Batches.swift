@@ -171,8 +171,9 @@ extension QueueStore {
     /// `OR FAIL`: a row that breaks a constraint stops the statement but keeps the rows it
     /// inserted before, which SQLite can do without a statement journal. With the default
     /// (`ABORT`) a multi-row statement inside a transaction first copies every page it will
-    /// change into a statement journal (a temporary file: about 40 KiB per 32 rows, most of
-    /// ingest's system time). Nothing partial is ever kept: the error ends `appendJobs`'
+    /// change into a statement journal (about 40 KiB per 32 rows: in a temporary file, most of
+    /// ingest's system time, before the writer kept statement journals in memory; copied all
+    /// the same since). Nothing partial is ever kept: the error ends `appendJobs`'
     /// transaction, which rolls the whole chunk back.
     private static func insertJobsSQL(rows: Int) -> String {
         let row = "(" + Array(repeating: "?", count: parametersPerRow).joined(separator: ", ") + ")"
