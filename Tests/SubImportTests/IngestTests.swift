@@ -177,17 +177,8 @@ import Testing
     @Test func interruptedIngestIsRedoneFromScratch() throws {
         let store = try QueueStore(directory: directory.file("state"))
         let file = directory.write("r.csv", Fixtures.validRows(4))
-        let identity = BatchIdentity(
-            sha256: try Digest.sha256Hex(ofFile: file), provider: "octopush", mode: "create", account: "octopush@test")
         // An ingest left behind by a process that no longer exists.
-        guard
-            case .started(let id) = try store.beginIngest(
-                identity: identity, fileName: "r.csv", filePath: file, owner: WorkerIdentity())
-        else {
-            Issue.record("a new identity must start an ingest")
-            return
-        }
-        try store.write { db in try db.execute(sql: "UPDATE batch SET ingest_owner = 'pid:99999999:1'") }
+        let id = try store.abandonedIngest(of: file, account: "octopush@test")
         try store.appendJobs(batchID: id, [NewJob(row: 1, line: 2, state: .queued, fields: "{}")])
         let summary = try ingestor(store).ingest(path: file)
         #expect(summary.batch.id == id)
