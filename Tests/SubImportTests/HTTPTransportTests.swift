@@ -68,6 +68,34 @@ import Testing
         #expect((1...3).contains(server.connectionsAccepted))
     }
 
+    /// A server that answers the TLS client hello in plain HTTP: the handshake fails, so the
+    /// request was never sent (it would be sent again without a `possible duplicate` note).
+    @Test func aFailedTLSHandshakeMeansTheRequestWasNotSent() throws {
+        let (listener, port) = try LoopbackListener.open()
+        let served = DispatchSemaphore(value: 0)
+        Thread {
+            let connection = accept(listener, nil, nil)
+            if connection >= 0 {
+                var hello = [UInt8](repeating: 0, count: 512)
+                _ = read(connection, &hello, hello.count)
+                let plain = Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8)
+                _ = plain.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                close(connection)
+            }
+            served.signal()
+        }.start()
+        defer { close(listener) }
+        let transport = HTTPTransport(connectTimeout: 5, requestTimeout: 5)
+        defer { transport.shutdown() }
+        let result = transport.send(method: "POST", url: "https://127.0.0.1:\(port)/x", headers: [], body: [1])
+        #expect(served.wait(timeout: .now() + 10) == .success)
+        guard case .failure(let failure) = result else {
+            Issue.record("a plain-text server completed a TLS exchange: \(result)")
+            return
+        }
+        #expect(!failure.requestSent, "\(failure.message)")
+    }
+
     @Test func urlsAreSplitIntoOriginAndRequestTarget() throws {
         let plain = try #require(HTTPTarget("http://127.0.0.1:8080/v1/a?b=c#frag"))
         #expect(plain.origin == .init(secure: false, host: "127.0.0.1", port: 8080))

@@ -44,14 +44,14 @@ import Testing
         let connection: ProviderConnection
 
         func send(_ job: ClaimedJob) -> ProviderAnswer {
-            var body: [String: Any] = job.fields
-            body["password"] = job.secret
+            var members = job.fields.map { (name: $0.key, value: JSONText.quotedBytes($0.value)) }
+            if let password = job.secret { members.append(("password", JSONText.quotedBytes(password))) }
             let headers = [
                 ("api-login", connection.credentials.login ?? ""), ("api-key", connection.credentials.key),
             ]
             switch JSONExchange.send(
                 connection.transport, method: "POST", url: connection.url("/v1/public/subaccount/create"),
-                headers: headers, body: body)
+                headers: headers, bytes: JSONText.objectBytes(members))
             {
             case .failure(let failure): return failure.answer
             case .success(let answer):

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
 /// How one exchange on a connection ended.
 enum HTTPExchangeOutcome: Sendable {
@@ -64,8 +65,19 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Runs when the connection closes with no request in flight.
     var onIdleClose: (() -> Void)?
+    /// Completed once the connection can carry a request: at once in plain HTTP, after the TLS
+    /// handshake over TLS (a failed handshake fails it: nothing was sent).
+    let established: EventLoopPromise<Void>
+    private let awaitsHandshake: Bool
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
+
+    /// - Parameter tls: whether a TLS handler before this one must finish its handshake first.
+    init(established: EventLoopPromise<Void>, tls: Bool) {
+        self.established = established
+        awaitsHandshake = tls
+        if !tls { established.succeed() }
+    }
 
     /// The request in flight.
     private struct Exchange {
@@ -141,7 +153,13 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if awaitsHandshake, case .handshakeCompleted = event as? TLSUserEvent { established.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        established.fail(ChannelError.ioOnClosedChannel)
         if exchange != nil {
             finish(
                 .failed(
@@ -156,6 +174,7 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        established.fail(error)
         finish(.failed(TransportFailure(requestSent: true, message: "no complete answer: \(error)")))
         context.close(promise: nil)
     }

@@ -131,10 +131,13 @@ final class HTTPConnectionPool: Sendable {
         }
     }
 
-    /// Opens a connection (one of `open` already counted) and hands it to `body`.
+    /// Opens a connection (one of `open` already counted) and hands it to `body` once it can
+    /// carry a request: connected, and over TLS with its handshake done, both within the
+    /// connect timeout. Nothing is sent on it before: any failure until then counts as never sent.
     private func connect(_ body: @escaping @Sendable (Lease) -> Void) {
         let tls = self.tls
         let serverName = Self.serverName(origin.host)
+        let connectTimeout = self.connectTimeout
         ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
@@ -144,13 +147,32 @@ final class HTTPConnectionPool: Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(HTTPAnswerReader())
+                    try pipeline.addHandler(
+                        HTTPAnswerReader(established: channel.eventLoop.makePromise(), tls: tls != nil))
                 }
             }
             .connect(host: origin.host, port: origin.port)
-            .flatMapThrowing { channel in
-                let reader = try channel.pipeline.syncOperations.handler(type: HTTPAnswerReader.self)
-                return HTTPConnection(channel: channel, reader: reader) { [weak self] in self?.dropIdle($0) }
+            .flatMap { channel -> EventLoopFuture<HTTPConnection> in
+                // On the channel's event loop: its handlers may be used here.
+                let reader: NIOLoopBound<HTTPAnswerReader>
+                do {
+                    reader = NIOLoopBound(
+                        try channel.pipeline.syncOperations.handler(type: HTTPAnswerReader.self),
+                        eventLoop: channel.eventLoop)
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                // A handshake not done within the connect timeout closes the connection.
+                let late = channel.eventLoop.scheduleTask(in: connectTimeout) { channel.close(promise: nil) }
+                return reader.value.established.futureResult
+                    .always { _ in late.cancel() }
+                    .flatMapErrorThrowing { error in
+                        channel.close(promise: nil)
+                        throw error
+                    }
+                    .map {
+                        HTTPConnection(channel: channel, reader: reader.value) { [weak self] in self?.dropIdle($0) }
+                    }
             }
             .whenComplete { result in
                 switch result {

@@ -27,7 +27,7 @@ struct SMSPartnerClient: ProviderClient {
     ) {
         JSONExchange.send(
             connection.transport, method: "POST", url: createURL, headers: [],
-            bytes: JSONExchange.encode(createBody(job)), completingOn: queue
+            bytes: createBody(job), completingOn: queue
         ) { result in
             switch result {
             case .failure(let failure): completion(reconciledIfNeeded(failure.answer, job: job))
@@ -48,7 +48,7 @@ struct SMSPartnerClient: ProviderClient {
     /// `POST /v1/subaccount/create` with `apiKey`, `type` and `parameters`.
     private var createURL: String { connection.url("/v1/subaccount/create") }
 
-    private func createBody(_ job: ClaimedJob) -> [String: Any] {
+    private func createBody(_ job: ClaimedJob) -> [UInt8] {
         Self.body(fields: job.fields, apiKey: connection.credentials.key)
     }
 
@@ -67,7 +67,7 @@ struct SMSPartnerClient: ProviderClient {
                 URLQueryItem(name: "page", value: String(page)),
             ]
             let url = components?.string ?? connection.url("/v1/subaccount/list")
-            switch JSONExchange.send(connection.transport, method: "GET", url: url, headers: [], body: nil) {
+            switch JSONExchange.send(connection.transport, method: "GET", url: url, headers: [], bytes: nil) {
             case .failure(let failure):
                 // Nothing was created by this attempt: retry it (it will meet code 7 and look again).
                 if case .transport(_, let message) = failure.answer {
@@ -113,20 +113,24 @@ struct SMSPartnerClient: ProviderClient {
     }
 
     /// The create body: `apiKey`, `type` and the `parameters` the row gives (empty cells are not sent).
-    static func body(fields: [String: String], apiKey: String) -> [String: Any] {
-        var parameters: [String: Any] = [:]
+    static func body(fields: [String: String], apiKey: String) -> [UInt8] {
+        var parameters: [(name: String, value: [UInt8])] = []
         for (column, parameter) in [
             ("email", "email"), ("title", "title"), ("first_name", "firstname"), ("last_name", "lastname"),
         ] {
-            if let value = fields[column] { parameters[parameter] = value }
+            if let value = fields[column] { parameters.append((parameter, JSONText.quotedBytes(value))) }
         }
         if let credit = fields["credit_to_attribute"].flatMap(SMSPartnerProvider.credit) {
-            parameters["creditToAttribute"] = credit == credit.rounded() && credit < 1e15 ? Int(credit) : credit
+            let number = credit == credit.rounded() && credit < 1e15 ? String(Int(credit)) : String(credit)
+            parameters.append(("creditToAttribute", Array(number.utf8)))
         }
-        if let buyer = fields["is_buyer"].flatMap(SMSPartnerProvider.buyerFlag) { parameters["isBuyer"] = buyer }
-        return [
-            "apiKey": apiKey, "type": fields["type"].flatMap(SMSPartnerProvider.accountType) ?? "",
-            "parameters": parameters,
-        ]
+        if let buyer = fields["is_buyer"].flatMap(SMSPartnerProvider.buyerFlag) {
+            parameters.append(("isBuyer", Array(String(buyer).utf8)))
+        }
+        return JSONText.objectBytes([
+            ("apiKey", JSONText.quotedBytes(apiKey)),
+            ("type", JSONText.quotedBytes(fields["type"].flatMap(SMSPartnerProvider.accountType) ?? "")),
+            ("parameters", JSONText.objectBytes(parameters)),
+        ])
     }
 }
