@@ -156,6 +156,8 @@ public struct HeaderMapping: Sendable {
     let cellIndex: [Int?]
     /// The cells of a row before its record is read: the columns' defaults, in `names` order.
     let defaultCells: [String?]
+    /// Whether any column has a default (else every cell starts nil).
+    private let hasDefaults: Bool
 
     init(schema: ColumnSchema, names: [String], positions: [Int?], ignored: [String]) {
         self.schema = schema
@@ -174,11 +176,14 @@ public struct HeaderMapping: Sendable {
         }
         cellIndex = slots
         defaultCells = schema.columns.filter { !$0.isSecret }.map(\.defaultValue)
+        hasDefaults = defaultCells.contains { $0 != nil }
     }
 
     /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
     public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
-        var cells = defaultCells
+        // Without defaults, a fresh array of nils: copying `defaultCells` on first write goes
+        // through the runtime's generic copy of each element.
+        var cells = hasDefaults ? defaultCells : [String?](repeating: nil, count: defaultCells.count)
         var secret: String?
         for (position, field) in fields.enumerated() {
             guard position < positions.count else {
