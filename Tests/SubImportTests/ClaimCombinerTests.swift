@@ -10,13 +10,15 @@ import Testing
 
     /// A queue holding `rows` runnable rows of account "a", and a combiner over its claims that
     /// counts its statements.
-    private func combiner(rows: Int, window: Double, fullBatch: Int) throws -> (ClaimCombiner, StatementCount) {
+    private func combiner(rows: Int, window: Double, fullBatch: Int, aheadLimit: Int = 0) throws -> (
+        ClaimCombiner, StatementCount
+    ) {
         let store = try QueueStore(directory: directory.file("state"))
         _ = try Ingestor(store: store, provider: OctopushProvider(), mode: .create, account: "a")
             .ingest(path: directory.write("a.csv", Fixtures.validRows(rows)))
         let statements = StatementCount()
         let owner = WorkerIdentity()
-        let combiner = ClaimCombiner(window: window, fullBatch: fullBatch) { limit in
+        let combiner = ClaimCombiner(window: window, fullBatch: fullBatch, aheadLimit: aheadLimit) { limit in
             statements.add(limit)
             return try store.claim(scope: WorkScope(account: "a"), owner: owner, limit: limit, leaseSeconds: 60)
         }
@@ -52,6 +54,20 @@ import Testing
         #expect(statements.limits == [5])
         #expect(results.compactMap { try? $0?.get() }.count == 3)
         #expect(results.filter { if case .success(nil) = $0 { true } else { false } }.count == 2)
+    }
+
+    @Test func rowsClaimedAheadServeTheNextRequestsWithoutAStatement() throws {
+        let (combiner, statements) = try combiner(rows: 20, window: 0.01, fullBatch: 1, aheadLimit: 4)
+        #expect(claimAll(combiner, count: 1).compactMap { try? $0?.get()?.row } == [1])
+        #expect(statements.limits == [5], "one statement claimed the request's row and 4 ahead")
+        #expect(combiner.rowsClaimedAhead == 4)
+        // The next request takes a row claimed ahead at once, in row order.
+        #expect(claimAll(combiner, count: 1).compactMap { try? $0?.get()?.row } == [2])
+        #expect(statements.limits == [5])
+        // Given back, the rows left ahead are the combiner's no more.
+        let left = combiner.takeRowsClaimedAhead()
+        #expect(left.map(\.row).sorted() == [3, 4, 5])
+        #expect(combiner.rowsClaimedAhead == 0)
     }
 
     @Test func aLoneRequestIsServedAfterTheWindow() throws {

@@ -89,4 +89,43 @@ import Testing
         #expect(try harness.jobs(summary.batch.id).values.allSatisfy { $0.state == .created })
         await harness.close()
     }
+
+    /// With no rate limit the pool claims rows a little ahead of its workers; when it stops,
+    /// those never sent go back to the queue as if never claimed (not left `running`, where a
+    /// later start would rescue them as possible duplicates).
+    @Test func rowsClaimedAheadAndNeverSentGoBackToTheQueueWhenThePoolStops() async throws {
+        let concurrency = 4
+        let harness = try await EngineHarness()
+        let account = harness.session.account
+        let summary = try harness.session.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(20)))
+        let gate = AccountGate(account: account.key, limiter: TokenBucket(rate: 0, burst: 1))
+        let client = HoldingClient(
+            real: account.provider.makeClient(
+                ProviderConnection(
+                    baseURL: account.baseURL, credentials: account.credentials, transport: harness.session.transport,
+                    limiter: gate.limiter)))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var options = EngineHarness.fastOptions
+        options.concurrency = concurrency
+        options.rate = 0
+        let pool = WorkerPool(
+            store: harness.session.store, scope: WorkScope(account: account.key, batchIDs: [summary.batch.id]),
+            provider: account.provider, client: client, gate: gate, options: options, logger: logger)
+        let result = BackgroundWork { pool.run() }
+        #expect(await waitFor { client.heldCount == concurrency })
+        let running = try harness.jobs(summary.batch.id).values.filter { $0.state == .running }.count
+        #expect(running > concurrency, "rows were claimed ahead of the workers (\(running) running)")
+        pool.requestStop()
+        #expect(
+            await waitFor {
+                client.releaseAll()
+                return result.value != nil
+            })
+        let jobs = try harness.jobs(summary.batch.id).values
+        #expect(jobs.filter { $0.state == .created }.count == result.value?.requests)
+        #expect(!jobs.contains { $0.state == .running }, "no row is left claimed")
+        #expect(jobs.filter { $0.state == .queued }.allSatisfy { $0.attempts == 0 && $0.note == nil })
+        await harness.close()
+    }
 }

@@ -41,7 +41,10 @@ public final class WorkerPool: @unchecked Sendable {
     ) {
         let identity = WorkerIdentity()
         self.identity = identity
-        claimer = ClaimCombiner(fullBatch: max(1, options.concurrency / 2)) { limit in
+        // With no rate limit every departure is granted at once: rows are claimed a little ahead.
+        claimer = ClaimCombiner(
+            fullBatch: max(1, options.concurrency / 2), aheadLimit: options.rate == 0 ? options.concurrency / 2 : 0
+        ) { limit in
             try store.claim(scope: scope, owner: identity, limit: limit, leaseSeconds: options.leaseSeconds)
         }
         self.store = store
@@ -71,6 +74,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
         let renewal = renewLeasesPeriodically()
         group.wait()
+        // Rows claimed ahead and never sent go back to the queue as if never claimed.
+        for job in claimer.takeRowsClaimedAhead() { settle(job, .release, attempt: nil) }
         recorder.drain()
         renewal.cancel()
         wakeup.lock()
@@ -97,9 +102,10 @@ public final class WorkerPool: @unchecked Sendable {
         wakeup.unlock()
     }
 
-    /// Jobs this pool has claimed whose answer is not recorded yet.
+    /// Jobs this pool has sent whose answer is not recorded yet.
     public func jobsInFlight() throws -> Int {
-        try store.runningJobs(owner: identity)
+        // Rows claimed ahead are held, not sent: not in flight.
+        max(0, try store.runningJobs(owner: identity) - claimer.rowsClaimedAhead)
     }
 
     private var shouldStop: Bool {
@@ -125,7 +131,7 @@ public final class WorkerPool: @unchecked Sendable {
             let wakeupsSeen = wakeups
             wakeup.unlock()
             do {
-                if try lookFirst && (expectWork || store.hasRunnableJob(scope: scope)) {
+                if try lookFirst && (expectWork || claimer.rowsClaimedAhead > 0 || store.hasRunnableJob(scope: scope)) {
                     // Claim only once the request may leave: a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
