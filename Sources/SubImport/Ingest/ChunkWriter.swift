@@ -19,8 +19,9 @@ final class ChunkWriter: @unchecked Sendable {
     private var closed = false
     private var done = false
     private var failure: (any Error)?
-    /// Chunks written, for the submitting thread to release (at most `depth` + 1).
-    private var written: [[NewJob]] = []
+    /// The last chunk written, for the submitting thread to release and reuse (an older one
+    /// not taken yet is released by the writer: at most one waits here).
+    private var written: [NewJob]?
     /// Used by the writer thread only, until `done`.
     private var finder: DuplicateFinder
 
@@ -39,7 +40,7 @@ final class ChunkWriter: @unchecked Sendable {
     /// already wait. Returns an empty array for the next chunk: the storage of a chunk already
     /// written when there is one, its rows released on this thread.
     func submit(_ chunk: [NewJob], hashes: [UInt64]) throws -> [NewJob] {
-        var released: [[NewJob]] = []
+        var released: [NewJob]?
         if !chunk.isEmpty {
             condition.lock()
             defer { condition.unlock() }
@@ -49,7 +50,7 @@ final class ChunkWriter: @unchecked Sendable {
             swap(&released, &written)
             condition.broadcast()
         }
-        var next = released.popLast() ?? []
+        var next = released ?? []
         next.removeAll(keepingCapacity: true)
         return next
     }
@@ -83,8 +84,12 @@ final class ChunkWriter: @unchecked Sendable {
             do {
                 try finder.mark(&chunk, hashes: hashes)
                 try store.appendJobs(batchID: batchID, chunk)
+                // Handed over without a copy (this thread keeps no reference); a chunk the
+                // submitting thread has not taken yet is released here instead.
+                var older: [NewJob]? = chunk
+                chunk = []
                 condition.lock()
-                written.append(chunk)
+                swap(&older, &written)
                 condition.unlock()
             } catch {
                 condition.lock()

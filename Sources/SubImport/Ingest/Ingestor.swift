@@ -18,7 +18,8 @@ public struct Ingestor: Sendable {
     /// Rows written per transaction, at most.
     public var chunkSize = 2_000
     /// Bytes of row text per transaction, at most (more rows than this wait for the next one),
-    /// so that chunks of long rows stay small: at most three chunks are in memory.
+    /// so that chunks of long rows stay small: at most five chunks are in memory (one being
+    /// filled, two waiting, one being written, one written waiting to be reused).
     public var maxChunkBytes = 1 << 20
 
     public init(
