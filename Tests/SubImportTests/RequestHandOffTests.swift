@@ -56,11 +56,14 @@ import Testing
         var counts: (most: Int, blocking: Int) { lock.withLock { (mostInFlight, blockingSends) } }
     }
 
-    @Test func everyWorkerHandsItsRequestOffAndConcurrencyBoundsThem() async throws {
-        let concurrency = 3
+    /// A pool over a new batch of `rows` rows, at `concurrency` and no rate limit, whose
+    /// requests are held by a `HoldingClient` until released.
+    static func holdingPool(rows: Int, concurrency: Int) async throws -> (
+        EngineHarness, IngestSummary, HoldingClient, WorkerPool
+    ) {
         let harness = try await EngineHarness()
         let account = harness.session.account
-        let summary = try harness.session.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(7)))
+        let summary = try harness.session.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(rows)))
         let gate = AccountGate(account: account.key, limiter: TokenBucket(rate: 0, burst: 1))
         let client = HoldingClient(
             real: account.provider.makeClient(
@@ -71,9 +74,16 @@ import Testing
         logger.logLevel = .critical
         var options = EngineHarness.fastOptions
         options.concurrency = concurrency
+        options.rate = 0
         let pool = WorkerPool(
             store: harness.session.store, scope: WorkScope(account: account.key, batchIDs: [summary.batch.id]),
             provider: account.provider, client: client, gate: gate, options: options, logger: logger)
+        return (harness, summary, client, pool)
+    }
+
+    @Test func everyWorkerHandsItsRequestOffAndConcurrencyBoundsThem() async throws {
+        let concurrency = 3
+        let (harness, summary, client, pool) = try await Self.holdingPool(rows: 7, concurrency: concurrency)
         let result = BackgroundWork { pool.run() }
         // Every worker has a request out and none waits for it: the answers are all held.
         #expect(await waitFor { client.heldCount == concurrency }, "each worker handed its request off")
@@ -95,23 +105,7 @@ import Testing
     /// later start would rescue them as possible duplicates).
     @Test func rowsClaimedAheadAndNeverSentGoBackToTheQueueWhenThePoolStops() async throws {
         let concurrency = 4
-        let harness = try await EngineHarness()
-        let account = harness.session.account
-        let summary = try harness.session.ingest(path: harness.directory.write("a.csv", Fixtures.validRows(20)))
-        let gate = AccountGate(account: account.key, limiter: TokenBucket(rate: 0, burst: 1))
-        let client = HoldingClient(
-            real: account.provider.makeClient(
-                ProviderConnection(
-                    baseURL: account.baseURL, credentials: account.credentials, transport: harness.session.transport,
-                    limiter: gate.limiter)))
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        var options = EngineHarness.fastOptions
-        options.concurrency = concurrency
-        options.rate = 0
-        let pool = WorkerPool(
-            store: harness.session.store, scope: WorkScope(account: account.key, batchIDs: [summary.batch.id]),
-            provider: account.provider, client: client, gate: gate, options: options, logger: logger)
+        let (harness, summary, client, pool) = try await Self.holdingPool(rows: 20, concurrency: concurrency)
         let result = BackgroundWork { pool.run() }
         #expect(await waitFor { client.heldCount == concurrency })
         let running = try harness.jobs(summary.batch.id).values.filter { $0.state == .running }.count

@@ -152,13 +152,14 @@ public struct ReportWriter: Sendable {
     }
 
     private func summaryJSON(batch: Batch, counts: [String: Int], traffic: BatchTraffic) -> String {
-        let formatter = ISO8601DateFormatter()
+        // A format style, not an `ISO8601DateFormatter` (whose every creation loads ICU's
+        // calendar): same text, `2026-11-30T11:35:00Z`.
         func date(_ value: Timestamp?) -> String {
-            value.map { JSONText.quote(formatter.string(from: Date(timeIntervalSince1970: $0))) } ?? "null"
+            value.map { JSONText.quote(Date(timeIntervalSince1970: $0).formatted(.iso8601)) } ?? "null"
         }
         let duration: String
         if let started = batch.startedAt {
-            duration = String(format: "%.3f", (batch.finishedAt ?? now()) - started)
+            duration = Self.milliseconds((batch.finishedAt ?? now()) - started)
         } else {
             duration = "0"
         }
@@ -170,8 +171,17 @@ public struct ReportWriter: Sendable {
             ("complete", (counts["pending"] ?? 0) == 0 ? "true" : "false"), ("started", date(batch.startedAt)),
             ("finished", date(batch.finishedAt)), ("counts", Self.countsJSON(counts)), ("duration_seconds", duration),
             ("requests", String(traffic.requests)),
-            ("achieved_rate", String(format: "%.3f", traffic.achievedRate)),
+            ("achieved_rate", Self.milliseconds(traffic.achievedRate)),
         ]
         return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    /// `value` with three decimals, as `String(format: "%.3f")` writes it (without its cost).
+    static func milliseconds(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        let thousandths = Int((abs(value) * 1000).rounded())
+        let fraction = String(thousandths % 1000)
+        return (value < 0 && thousandths > 0 ? "-" : "") + "\(thousandths / 1000)."
+            + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }
