@@ -106,6 +106,11 @@ final class HTTPConnectionPool: Sendable {
         case none
     }
 
+    /// Connections open and waiting for a request.
+    var idleConnections: Int {
+        state.withLock { $0.idle.count }
+    }
+
     /// Closes the idle connections and sends nothing more (requests in flight finish).
     func shutdown() {
         let (idle, waiting) = state.withLock { state in

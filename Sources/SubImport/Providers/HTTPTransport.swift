@@ -6,30 +6,6 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// A raw HTTP answer.
-public struct HTTPAnswer: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    /// The body; empty when it was longer than the transport's limit (see `bodyOverLimit`).
-    public var body: [UInt8]
-    /// The body was longer than `ProviderAnswerLimits.maxBodyBytes` and was not read.
-    public var bodyOverLimit = false
-
-    /// The first value of header `name` (ASCII case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { Self.sameName($0.0, name) }?.1
-    }
-
-    /// Whether two header names are the same, ignoring ASCII case (no string is made).
-    private static func sameName(_ one: String, _ other: String) -> Bool {
-        one.utf8.elementsEqual(other.utf8) { lower($0) == lower($1) }
-    }
-
-    private static func lower(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-    }
-}
-
 /// HTTP/1.1 over SwiftNIO for Dispatch code (blocking, or answered onto a Dispatch queue), with
 /// connect and request timeouts, on keep-alive connections (`HTTPConnectionPool`, one per
 /// origin). Failures are sorted into "the request never left" and "it may have reached the
@@ -77,6 +53,12 @@ public final class HTTPTransport: Sendable {
         start(method: method, url: url, headers: headers, body: body) { result in
             queue.async { completion(result) }
         }
+    }
+
+    /// Connections to the origin of `url` open and waiting for a request (0 when none was made).
+    func idleConnections(to url: String) -> Int {
+        guard let origin = HTTPTarget(url)?.origin else { return 0 }
+        return pools.withLock { $0[origin]?.idleConnections ?? 0 }
     }
 
     /// Stops sending: idle connections close, later requests fail as never sent.
