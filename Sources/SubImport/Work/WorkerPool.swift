@@ -299,9 +299,10 @@ public final class WorkerPool: @unchecked Sendable {
                 // The answer is kept in the journal; the next start applies it.
                 self.requestStop()
             }
-            self.wakeup.lock()
-            self.wakeup.broadcast()
-            self.wakeup.unlock()
+            // Counted as a wake-up, not only signalled: a worker that looked at the queue just
+            // before this answer was recorded (and saw its batch unsettled) must not then wait a
+            // whole `idlePoll` for a signal it missed.
+            self.wake()
         }
     }
 }
