@@ -111,18 +111,20 @@ extension QueueStore {
         try pool.writeWithoutTransaction { db in
             // Only outside a transaction does the foreign_keys pragma take effect.
             let checkpointPages = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
+            let pageSize = max(512, try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
             try db.execute(
-                sql: "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = \(Self.ingestCheckpointPages)")
+                sql:
+                    "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = \(Self.ingestCheckpointBytes / pageSize)")
             let appended = Result { try db.inTransaction(.immediate) { try insertJobs(db, batchID: batchID, jobs) } }
             try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = \(checkpointPages)")
             try appended.get()
         }
     }
 
-    /// WAL pages after which a commit of ingested rows checkpoints (SQLite's default is 1,000):
-    /// 64 MiB of 16 KiB pages, so that a million rows take a few checkpoints (each one syncs the
-    /// WAL and the database file, stalling the writer) instead of dozens.
-    static let ingestCheckpointPages = 4_000
+    /// WAL bytes after which a commit of ingested rows checkpoints (SQLite's default is 1,000
+    /// pages): 64 MiB, so that a million rows take a few checkpoints (each one syncs the WAL and
+    /// the database file, stalling the writer) instead of dozens, whatever the page size.
+    static let ingestCheckpointBytes = 64 << 20
 
     /// Rows per `INSERT` statement run by `appendJobs` (the last few of a chunk go one by one):
     /// SQLite then opens its cursors and runs the statement's setup once per this many rows.

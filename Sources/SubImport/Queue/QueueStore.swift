@@ -31,14 +31,16 @@ public final class QueueStore: JobQueue {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             if !db.configuration.readonly {
                 // Statement journals (kept while a multi-row statement may need undoing) stay in
-                // memory: SQLite would otherwise spill one past 64 KiB (four pages) into a temporary
+                // memory: SQLite would otherwise spill one past 64 KiB into a temporary
                 // file, created and deleted at most commits, holding page images that can include
                 // passwords. Readers keep SQLite's default, so large sorts may still use files.
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
-            // Larger pages make bulk ingest cheaper; page_size only
-            // takes effect when the database file is created.
-            try db.execute(sql: "PRAGMA page_size = 16384")
+            // 4 KiB pages: every commit writes whole pages to the WAL, and the send path commits
+            // small groups of answers and claims all the time (measured against 16 KiB pages:
+            // sending 16% faster, bulk ingest 5% slower). page_size only takes effect when the
+            // database file is created: queues made before keep their 16 KiB pages.
+            try db.execute(sql: "PRAGMA page_size = 4096")
         }
         let previousMask = umask(0o077)
         defer { umask(previousMask) }
