@@ -13,10 +13,7 @@ struct FieldsEncoder {
                 length += 4
                 continue
             }
-            let clean = value.withUTF8Bytes { bytes in
-                !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-            }
-            guard clean else { return JSONText.array(values) }
+            guard value.withUTF8Bytes(JSONText.isLiteralAsIs) else { return JSONText.array(values) }
             length += value.utf8.count + 2
         }
         return String(unsafeUninitializedCapacity: length) { out in

@@ -41,12 +41,7 @@ struct BulkInsert: ~Copyable {
     /// Binds `text` to the next parameter.
     mutating func text(_ text: String) throws {
         // Native strings lend their UTF-8 without a copy of the String value (no retain).
-        let code =
-            text.utf8.withContiguousStorageIfAvailable { bind($0) }
-            ?? {
-                var copy = text
-                return copy.withUTF8 { bind($0) }
-            }()
+        let code = text.withUTF8Bytes { bind($0) }
         try next(code)
     }
 

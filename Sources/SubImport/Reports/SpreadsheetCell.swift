@@ -18,8 +18,7 @@ enum SpreadsheetCell {
     /// common case) is copied byte for byte; any cell holding a comma, quote, CR or LF byte is
     /// quoted.
     static func appendCSV(_ value: String, to out: inout [UInt8]) {
-        var text = value
-        let copied = text.withUTF8 { bytes -> Bool in
+        let copied = value.withUTF8Bytes { bytes -> Bool in
             if let first = bytes.first,
                 [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first)
             {

@@ -17,9 +17,7 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
         let clean = value.withUTF8Bytes { bytes in
             // Fast path: nothing to escape (the common case), copy the bytes at once.
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                return false
-            }
+            guard isLiteralAsIs(bytes) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
@@ -43,6 +41,12 @@ public enum JSONText {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether `bytes` (UTF-8) go between a JSON string literal's quotes as they are: no control
+    /// character, quote or backslash to escape.
+    static func isLiteralAsIs(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 
     /// `value` as a JSON string literal in UTF-8 bytes, quotes included.
