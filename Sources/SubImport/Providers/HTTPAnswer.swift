@@ -1,3 +1,5 @@
+import NIOHTTP1
+
 /// A raw HTTP answer.
 public struct HTTPAnswer: Sendable {
     public var status: Int
@@ -19,5 +21,14 @@ public struct HTTPAnswer: Sendable {
 
     private static func lower(_ byte: UInt8) -> UInt8 {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+}
+
+extension HTTPAnswer {
+    /// The answer of a response head, with `body` (empty and `bodyOverLimit` when it was too long).
+    init(_ head: HTTPResponseHead, body: [UInt8], bodyOverLimit: Bool = false) {
+        self.init(
+            status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body,
+            bodyOverLimit: bodyOverLimit)
     }
 }

@@ -106,7 +106,7 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
         }
         exchange = Exchange(completion: completion)
         exchange?.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.finish(.failed(TransportFailure(requestSent: true, message: "no complete answer: timed out")))
+            self?.finish(.failed(.noCompleteAnswer("timed out")))
             context.close(promise: nil)
         }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -142,14 +142,11 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .end:
             guard let head = exchange?.head else {
-                finish(.failed(TransportFailure(requestSent: true, message: "no complete answer: no status line")))
+                finish(.failed(.noCompleteAnswer("no status line")))
                 context.close(promise: nil)
                 return
             }
-            let answer = HTTPAnswer(
-                status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) },
-                body: exchange?.body ?? [])
-            finish(.answered(answer, reusable: head.isKeepAlive))
+            finish(.answered(HTTPAnswer(head, body: exchange?.body ?? []), reusable: head.isKeepAlive))
         }
     }
 
@@ -161,11 +158,7 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         established.fail(ChannelError.ioOnClosedChannel)
         if exchange != nil {
-            finish(
-                .failed(
-                    TransportFailure(
-                        requestSent: true, message: "no complete answer: the connection closed before the answer ended"
-                    )))
+            finish(.failed(.noCompleteAnswer("the connection closed before the answer ended")))
         } else {
             onIdleClose?()
         }
@@ -175,18 +168,14 @@ final class HTTPAnswerReader: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         established.fail(error)
-        finish(.failed(TransportFailure(requestSent: true, message: "no complete answer: \(error)")))
+        finish(.failed(.noCompleteAnswer("\(error)")))
         context.close(promise: nil)
     }
 
     /// The body is longer than the limit: answer with what came before it and stop reading.
     private func overLimit(context: ChannelHandlerContext) {
         guard let head = exchange?.head else { return }
-        finish(
-            .answered(
-                HTTPAnswer(
-                    status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: [],
-                    bodyOverLimit: true), reusable: false))
+        finish(.answered(HTTPAnswer(head, body: [], bodyOverLimit: true), reusable: false))
         context.close(promise: nil)
     }
 

@@ -68,7 +68,7 @@ final class HTTPConnectionPool: Sendable {
         case .open: connect(body)
         case .wait: break
         case .refuse:
-            body(.failure(TransportFailure(requestSent: false, message: "not sent: the client was shut down")))
+            body(.failure(.notSent("the client was shut down")))
         }
     }
 
@@ -82,12 +82,7 @@ final class HTTPConnectionPool: Sendable {
                 state.idle.append(connection)
                 return (.none, true)
             }
-            state.open -= 1
-            if !state.closed && !state.waiting.isEmpty {
-                state.open += 1
-                return (.openFor(state.waiting.removeFirst()), false)
-            }
-            return (.none, false)
+            return (Self.freeSlot(&state).map { .openFor($0) } ?? .none, false)
         }
         if !kept { connection.close() }
         switch next {
@@ -123,7 +118,7 @@ final class HTTPConnectionPool: Sendable {
         }
         for connection in idle { connection.close() }
         for waiter in waiting {
-            waiter(.failure(TransportFailure(requestSent: false, message: "not sent: the client was shut down")))
+            waiter(.failure(.notSent("the client was shut down")))
         }
     }
 
@@ -185,21 +180,23 @@ final class HTTPConnectionPool: Sendable {
                     body(.success(connection))
                 case .failure(let error):
                     self.failedToOpen()
-                    body(.failure(TransportFailure(requestSent: false, message: "not sent: \(error)")))
+                    body(.failure(.notSent("\(error)")))
                 }
             }
     }
 
-    /// A connection counted in `open` failed to open: the count goes down, and a waiting
-    /// request may try to open one in its place.
+    /// A connection counted in `open` failed to open: its place may go to a waiting request.
     private func failedToOpen() {
-        let waiter: (@Sendable (Lease) -> Void)? = state.withLock { state in
-            state.open -= 1
-            guard !state.closed, !state.waiting.isEmpty else { return nil }
-            state.open += 1
-            return state.waiting.removeFirst()
-        }
-        if let waiter { connect(waiter) }
+        if let waiter = state.withLock({ Self.freeSlot(&$0) }) { connect(waiter) }
+    }
+
+    /// Gives up one of `open`'s places; returns the waiting request that takes it over to open
+    /// a connection (counted in `open` again), if there is one and the pool is not shut down.
+    private static func freeSlot(_ state: inout State) -> (@Sendable (Lease) -> Void)? {
+        state.open -= 1
+        guard !state.closed, !state.waiting.isEmpty else { return nil }
+        state.open += 1
+        return state.waiting.removeFirst()
     }
 
     /// The name sent for TLS's server name indication: none for an IP address.

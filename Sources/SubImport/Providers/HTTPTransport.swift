@@ -15,6 +15,8 @@ public final class HTTPTransport: Sendable {
     public let connectTimeout: Double
     public let requestTimeout: Double
     private let connectionsPerHost: Int
+    /// `requestTimeout` as NIO counts time.
+    private let answerTimeout: TimeAmount
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let pools = Mutex<[HTTPTarget.Origin: HTTPConnectionPool]>([:])
     private let tls = Mutex<Result<NIOSSLContext, TransportFailure>?>(nil)
@@ -25,6 +27,7 @@ public final class HTTPTransport: Sendable {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.connectionsPerHost = max(1, connectionsPerHost)
+        answerTimeout = .milliseconds(Int64(requestTimeout * 1000))
     }
 
     /// Sends one request and waits for the whole answer. Must not be called on an event loop.
@@ -77,7 +80,7 @@ public final class HTTPTransport: Sendable {
         deliver: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
     ) {
         guard let target = HTTPTarget(url) else {
-            deliver(.failure(TransportFailure(requestSent: false, message: "not sent: not an http(s) URL")))
+            deliver(.failure(.notSent("not an http(s) URL")))
             return
         }
         let pool: HTTPConnectionPool
@@ -93,8 +96,7 @@ public final class HTTPTransport: Sendable {
         head.headers.add(name: "Host", value: target.origin.hostHeader)
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
-        let timeout = TimeAmount.milliseconds(Int64(requestTimeout * 1000))
-        Self.exchange(head, body: body, on: pool, timeout: timeout, freshTries: 2, deliver: deliver)
+        Self.exchange(head, body: body, on: pool, timeout: answerTimeout, freshTries: 2, deliver: deliver)
     }
 
     /// Runs one exchange on a leased connection; a connection found closed while idle is given
@@ -123,9 +125,7 @@ public final class HTTPTransport: Sendable {
                                 head, body: body, on: pool, timeout: timeout, freshTries: freshTries - 1,
                                 deliver: deliver)
                         } else {
-                            deliver(
-                                .failure(
-                                    TransportFailure(requestSent: false, message: "not sent: the connection closed")))
+                            deliver(.failure(.notSent("the connection closed")))
                         }
                     }
                 }
@@ -133,8 +133,10 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    /// The pool of `origin`'s connections, made on first use.
+    /// The pool of `origin`'s connections, made on first use (the TLS context is looked at only
+    /// then, not for every request).
     private func pool(for origin: HTTPTarget.Origin) -> Result<HTTPConnectionPool, TransportFailure> {
+        if let pool = pools.withLock({ $0[origin] }) { return .success(pool) }
         let tls: NIOSSLContext?
         if origin.secure {
             switch tlsContext() {
@@ -160,7 +162,7 @@ public final class HTTPTransport: Sendable {
         tls.withLock { tls in
             if let tls { return tls }
             let made = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
-                .mapError { TransportFailure(requestSent: false, message: "not sent: TLS is unavailable: \($0)") }
+                .mapError { TransportFailure.notSent("TLS is unavailable: \($0)") }
             tls = made
             return made
         }
@@ -172,4 +174,14 @@ public struct TransportFailure: Error, Sendable {
     /// False when the request certainly never reached the server.
     public var requestSent: Bool
     public var message: String
+
+    /// The request certainly never reached the server, because of `reason`.
+    static func notSent(_ reason: String) -> TransportFailure {
+        TransportFailure(requestSent: false, message: "not sent: \(reason)")
+    }
+
+    /// The request may have reached the server, but no whole answer came back, because of `reason`.
+    static func noCompleteAnswer(_ reason: String) -> TransportFailure {
+        TransportFailure(requestSent: true, message: "no complete answer: \(reason)")
+    }
 }
