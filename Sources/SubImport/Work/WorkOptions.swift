@@ -11,8 +11,9 @@ public struct WorkOptions: Sendable {
     public var requestTimeout: Double
     /// How long a claimed job stays ours without an answer before another process may rescue it;
     /// always longer than a request can take (at least `connectTimeout + requestTimeout + 1`).
-    /// A row is claimed only once the rate limiter lets its request leave, so waiting on the
-    /// limiter never eats into the lease.
+    /// A row is claimed only once the rate limiter lets its request leave (at an unlimited rate
+    /// a few rows are claimed ahead, and the pool renews its leases), so waiting on the limiter
+    /// never eats into the lease.
     public var leaseSeconds: Double
     /// How often idle workers look again for work done by other processes (seconds).
     public var idlePoll: Double

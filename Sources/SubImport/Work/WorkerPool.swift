@@ -7,9 +7,10 @@ import Logging
 /// Each worker waits for the account's shared rate limiter while a job is runnable, then claims
 /// one job under a lease (so a lease never runs out while its row waits; the claims of workers
 /// let through within a millisecond are made by one statement, `ClaimCombiner`, and no thread
-/// waits for its claim), sends it without
+/// waits for its claim; with no rate limit, where every departure is granted at once, a few
+/// rows are claimed ahead), sends it without
 /// waiting (a worker is a serial Dispatch queue holding at most one request in flight; the
-/// answer's future hops back onto it, so no thread is parked per request), asks the
+/// answer is queued back onto it, so no thread is parked per request), asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
 /// (throttle, stop) and hands the settlement to the `AnswerRecorder` (group commit; `run` returns
 /// only once every answer is recorded or kept). `run` returns when every job of the scope is settled (unless
@@ -132,7 +133,8 @@ public final class WorkerPool: @unchecked Sendable {
             wakeup.unlock()
             do {
                 if try lookFirst && (expectWork || claimer.rowsClaimedAhead > 0 || store.hasRunnableJob(scope: scope)) {
-                    // Claim only once the request may leave: a lease never runs out while its row waits.
+                    // Claim only once the request may leave (rows claimed ahead at an unlimited
+                    // rate aside): a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
                     EngineMetrics.limiterWait(
