@@ -256,6 +256,56 @@ struct SharedRateLimiterTests {
         }
     }
 
+    /// An answer that throttles the account makes the shared limiter write its database row; a
+    /// long transaction elsewhere holding that row must not hold the other answers of the run.
+    @Test func aThrottleWaitingForTheDatabaseHoldsNoOtherAnswer() async throws {
+        try await RateTestDatabase.with { pool, database in
+            let created = #"{"api_key":"k3y-created","api_login":"sub@example.com"}"#
+            // The first request is throttled at once; the other is answered 0.3 s later.
+            let server = try HostileServer(
+                [
+                    HostileServer.Answer(status: 429, headers: [("Retry-After", "0")]),
+                    HostileServer.Answer(status: 201, body: created, delay: 0.3),
+                ], handling: .keepAlive)
+            defer { server.stop() }
+            let directory = TestDirectory("throttle-held")
+            var options = EngineHarness.fastOptions
+            options.concurrency = 2
+            let session = try ImportSession(
+                stateDirectory: directory.file("state"), reportsDirectory: directory.file("reports"),
+                account: ProviderAccount(
+                    provider: OctopushProvider(), baseURL: server.baseURL,
+                    credentials: ProviderCredentials(login: "master@example.com", key: "master-key"), isSandbox: false),
+                mode: .create, options: options, gates: try database.limiters(stopPollInterval: 60).accountGates(),
+                logger: RateTestDatabase.logger)
+            let account = session.account.key
+            let summary = try session.ingest(path: directory.write("a.csv", Fixtures.validRows(2)))
+            // One reservation now: the unlimited account's next departures need no round trip
+            // for the stop poll's interval (so they do not wait for the row held below).
+            #expect(session.gate.limiter.acquire())
+            session.gate.limiter.refund()
+            // Another host's long transaction holds the account's rate row.
+            let locked = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let holder = BackgroundWork {
+                (try? pool.transaction { (session) -> Void in
+                    _ = try session.query("SELECT 1 FROM subimport_account_rate WHERE account = \(account) FOR UPDATE")
+                    locked.signal()
+                    release.wait()
+                }) != nil
+            }
+            locked.wait()
+            let result = BackgroundWork { session.work(batchIDs: [summary.batch.id]) }
+            let createdMeanwhile = try await waitFor(seconds: 10) {
+                (try session.store.statusCounts(batchID: summary.batch.id)["created"] ?? 0) >= 1
+            }
+            release.signal()
+            #expect(createdMeanwhile, "the other answer is recorded while the throttle waits for the row")
+            #expect(await waitFor { result.value != nil && holder.value != nil })
+            #expect(try session.store.statusCounts(batchID: summary.batch.id)["created"] == 2)
+        }
+    }
+
     // MARK: Helpers
 
     private func register(

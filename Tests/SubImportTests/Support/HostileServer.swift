@@ -25,6 +25,8 @@ final class HostileServer: @unchecked Sendable {
         var body: String = ""
         /// Read the request and never answer it: the connection stays open until `stop`.
         var hangs = false
+        /// Seconds the server takes before it writes the answer (a slow provider).
+        var delay: Double = 0
     }
 
     let port: Int
@@ -113,6 +115,7 @@ final class HostileServer: @unchecked Sendable {
             hangsEnd.signal()  // for the next one left hanging
             return false
         }
+        if answer.delay > 0 { Thread.sleep(forTimeInterval: answer.delay) }
         let body = Array(answer.body.utf8)
         var head = "HTTP/1.1 \(answer.status) Scripted\r\nContent-Length: \(body.count)\r\n"
         if handling == .closeAnnounced { head += "Connection: close\r\n" }
