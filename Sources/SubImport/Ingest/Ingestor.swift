@@ -83,7 +83,8 @@ public struct Ingestor: Sendable {
         }
         do {
             let summary = try readRows(
-                path: path, descriptor: file.descriptor, schema: schema, batchID: batchID, progress: progress)
+                path: path, descriptor: file.descriptor, fileSize: Int(file.signature.size), schema: schema,
+                batchID: batchID, progress: progress)
             return summary
         } catch {
             try? store.abandonIngest(batchID: batchID)
@@ -92,7 +93,8 @@ public struct Ingestor: Sendable {
     }
 
     private func readRows(
-        path: String, descriptor: Int32, schema: ColumnSchema, batchID: String, progress: ((Int) -> Void)?
+        path: String, descriptor: Int32, fileSize: Int, schema: ColumnSchema, batchID: String,
+        progress: ((Int) -> Void)?
     ) throws -> IngestSummary {
         let rows = try DataRowReader(path: path, schema: schema, descriptor: descriptor)
         let writer = ChunkWriter(store: store, batchID: batchID)
@@ -105,6 +107,7 @@ public struct Ingestor: Sendable {
         hashes.reserveCapacity(chunkSize)
         var pendingBytes = 0
         let encoder = FieldsEncoder()
+        let contentHash = RowContentHash()
         var rowNumber = 0
         var invalid = 0
         while let data = try rows.next() {
@@ -130,11 +133,15 @@ public struct Ingestor: Sendable {
             }
             pendingBytes += job.fields.utf8.count + (job.secret?.utf8.count ?? 0)
             hashes.append(
-                job.state == .queued ? DuplicateFinder.contentHash(fields: job.fields, secret: job.secret) : 0)
+                job.state == .queued ? contentHash.hash(fields: job.fields, secret: job.secret) : 0)
             pending.append(job)
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
+                // With the first chunk, how many rows the file has, from its size and the bytes
+                // per row so far (stored rows are a little longer than their CSV text, so this
+                // rather underestimates): the duplicate map is then made that large at once.
+                let expectedRows = rowNumber == pending.count ? fileSize / max(1, pendingBytes / pending.count) : 0
                 pendingBytes = 0
-                pending = try writer.submit(pending, hashes: hashes)
+                pending = try writer.submit(pending, hashes: hashes, expectedRows: expectedRows)
                 hashes = []
                 pending.reserveCapacity(chunkSize)
                 hashes.reserveCapacity(chunkSize)
