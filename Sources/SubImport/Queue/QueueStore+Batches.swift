@@ -119,11 +119,20 @@ extension QueueStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = \(checkpointPages)")
             try appended.get()
         }
+        ingestCheckpointer.noteAppended(bytes: Self.estimatedWALBytes(jobs))
+    }
+
+    /// About what appending `jobs` writes to the WAL: their text, and the rest of each row and
+    /// its index entry, with the b-tree pages' free space.
+    private static func estimatedWALBytes(_ jobs: [NewJob]) -> Int {
+        jobs.reduce(0) { $0 + $1.fields.utf8.count + ($1.secret?.utf8.count ?? 0) + 64 }
     }
 
     /// WAL bytes after which a commit of ingested rows checkpoints (SQLite's default is 1,000
     /// pages): 64 MiB, so that a million rows take a few checkpoints (each one syncs the WAL and
-    /// the database file, stalling the writer) instead of dozens, whatever the page size.
+    /// the database file, stalling the writer) instead of dozens, whatever the page size. Every
+    /// eighth of this, a checkpoint is started in the background (`IngestCheckpointer`), so the
+    /// writer's own ones find most pages copied already.
     static let ingestCheckpointBytes = 64 << 20
 
     /// Rows per `INSERT` statement run by `appendJobs` (the last few of a chunk go one by one):
@@ -218,6 +227,7 @@ extension QueueStore {
     )
         throws
     {
+        ingestCheckpointer.finish()
         try write { db in
             try db.execute(
                 sql: """
@@ -235,6 +245,7 @@ extension QueueStore {
 
     /// Removes a batch whose ingest failed: nothing of it had been sent.
     public func abandonIngest(batchID: String) throws {
+        ingestCheckpointer.finish()
         try write { db in
             try db.execute(sql: "DELETE FROM batch WHERE id = ? AND state = 'ingesting'", arguments: [batchID])
         }
