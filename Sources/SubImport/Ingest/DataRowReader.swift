@@ -56,7 +56,7 @@ final class DataRowReader {
                 throw SubImportError.unreadableFile(path: path, reason: "\(error)")
             }
             guard let record else { return nil }
-            if record.problem == nil, record.fields.allSatisfy({ $0.trimmedSpaces().isEmpty }) { continue }
+            if record.problem == nil, record.fields.allSatisfy(\.isBlank) { continue }
             rowNumber += 1
             if let problem = record.problem {
                 return DataRow(
