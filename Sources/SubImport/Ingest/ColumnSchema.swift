@@ -188,9 +188,22 @@ public struct HeaderMapping: Sendable {
 
     /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
     public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
-        // Without defaults, a fresh array of nils: copying `defaultCells` on first write goes
-        // through the runtime's generic copy of each element.
-        var cells = hasDefaults ? defaultCells : [String?](repeating: nil, count: defaultCells.count)
+        var storage: [String?] = []
+        return row(from: fields, reusing: &storage)
+    }
+
+    /// `row(from:)`, its cells written into `storage` (taken, left empty) when it is the cells
+    /// of an earlier row given back (see `DataRowReader.recycle`): no allocation for them.
+    func row(from fields: [String], reusing storage: inout [String?]) -> Result<ImportRow, RowProblem> {
+        var cells: [String?] = []
+        swap(&cells, &storage)
+        if cells.count == defaultCells.count {
+            for slot in cells.indices { cells[slot] = hasDefaults ? defaultCells[slot] : nil }
+        } else {
+            // Without defaults, a fresh array of nils: copying `defaultCells` on first write goes
+            // through the runtime's generic copy of each element.
+            cells = hasDefaults ? defaultCells : [String?](repeating: nil, count: defaultCells.count)
+        }
         var secret: String?
         // Fields and targets are read in place: no retain and release of each field it skips.
         let extra: Int? = fields.withUnsafeBufferPointer { fields in

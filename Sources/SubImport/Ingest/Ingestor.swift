@@ -113,13 +113,15 @@ public struct Ingestor: Sendable {
         while let data = try rows.next() {
             rowNumber = data.row
             var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "[]")
-            switch data.content {
+            // Consumed: the row's cells are then held by `row` alone, and go back to the reader.
+            switch (consume data).content {
             case .failure(let error):
                 job.state = .invalid
                 job.errorCode = error.code
                 job.errorMessage = InputQuote.cut(error.message, to: InputQuote.maxMessageCharacters)
                 invalid += 1
-            case .success(let row):
+            case .success(var row):
+                defer { rows.recycle(&row.cells) }
                 job.fields = encoder.encode(row.cells)
                 if let problem = provider.validate(row, mode: mode) {
                     job.state = .invalid
