@@ -64,7 +64,7 @@ final class DataRowReader {
             do { next = try reader.next() } catch {
                 throw SubImportError.unreadableFile(path: path, reason: "\(error)")
             }
-            guard var record = next else { return nil }
+            guard var record = consume next else { return nil }
             // The record's storage goes back to the reader for the next record once mapped.
             defer { reader.recycle(&record.fields) }
             if record.problem == nil, record.fields.allSatisfy(\.isBlank) { continue }

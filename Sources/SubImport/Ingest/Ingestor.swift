@@ -92,6 +92,13 @@ public struct Ingestor: Sendable {
         }
     }
 
+    /// Makes `job` an `invalid` row, `code` and `message` (cut to the report's length) saying why.
+    private static func markInvalid(_ job: inout NewJob, code: String, message: String) {
+        job.state = .invalid
+        job.errorCode = code
+        job.errorMessage = InputQuote.cut(message, to: InputQuote.maxMessageCharacters)
+    }
+
     private func readRows(
         path: String, descriptor: Int32, fileSize: Int, schema: ColumnSchema, batchID: String,
         progress: ((Int) -> Void)?
@@ -112,31 +119,33 @@ public struct Ingestor: Sendable {
         var invalid = 0
         while let data = try rows.next() {
             rowNumber = data.row
-            var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "[]")
+            // Built in place in the chunk (a row's job is never copied, so its strings are
+            // never retained and released on the way).
+            pending.append(NewJob(row: data.row, line: data.line, state: .queued, fields: "[]"))
+            let slot = pending.count - 1
             // Consumed: the row's cells are then held by `row` alone, and go back to the reader.
             switch (consume data).content {
             case .failure(let error):
-                job.state = .invalid
-                job.errorCode = error.code
-                job.errorMessage = InputQuote.cut(error.message, to: InputQuote.maxMessageCharacters)
+                Self.markInvalid(&pending[slot], code: error.code, message: error.message)
                 invalid += 1
             case .success(var row):
                 defer { rows.recycle(&row.cells) }
-                job.fields = encoder.encode(row.cells)
+                pending[slot].fields = encoder.encode(row.cells)
                 if let problem = provider.validate(row, mode: mode) {
-                    job.state = .invalid
-                    job.errorCode = "invalid"
-                    job.errorMessage = InputQuote.cut(problem.description, to: InputQuote.maxMessageCharacters)
+                    Self.markInvalid(&pending[slot], code: "invalid", message: problem.description)
                     invalid += 1
                 } else {
                     // Queued with its password; the writer marks it a duplicate if it is one.
-                    job.secret = row.secret
+                    pending[slot].secret = row.secret
                 }
             }
-            pendingBytes += job.fields.utf8.count + (job.secret?.utf8.count ?? 0)
-            hashes.append(
-                job.state == .queued ? contentHash.hash(fields: job.fields, secret: job.secret) : 0)
-            pending.append(job)
+            pending.withUnsafeBufferPointer { jobs in
+                let job = jobs.baseAddress! + slot
+                pendingBytes += job.pointee.fields.utf8.count + (job.pointee.secret?.utf8.count ?? 0)
+                hashes.append(
+                    job.pointee.state == .queued
+                        ? contentHash.hash(fields: job.pointee.fields, secret: job.pointee.secret) : 0)
+            }
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
                 // With the first chunk, how many rows the file has, from its size and the bytes
                 // per row so far (stored rows are a little longer than their CSV text, so this
