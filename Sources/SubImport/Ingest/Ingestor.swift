@@ -148,9 +148,10 @@ public struct Ingestor: Sendable {
             }
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
                 // With the first chunk, how many rows the file has, from its size and the bytes
-                // per row so far (stored rows are a little longer than their CSV text, so this
-                // rather underestimates): the duplicate map is then made that large at once.
-                let expectedRows = rowNumber == pending.count ? fileSize / max(1, pendingBytes / pending.count) : 0
+                // read per row so far: the duplicate map is then made that large at once.
+                let expectedRows =
+                    rowNumber == pending.count
+                    ? Int(Double(fileSize) * Double(rowNumber) / Double(max(1, rows.reader.bytesConsumed))) : 0
                 pendingBytes = 0
                 pending = try writer.submit(pending, hashes: hashes, expectedRows: expectedRows)
                 hashes = []
