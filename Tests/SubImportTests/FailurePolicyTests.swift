@@ -125,6 +125,33 @@ import Testing
         bucket.throttle(retryAfter: 3, at: 5)
         #expect(bucket.reserve(at: 6) == 2)
     }
+
+    /// The answers queue sends a worker's next request at once only when `tryAcquire` says it
+    /// may leave without waiting: it must never overtake a waiting caller nor a pause.
+    @Test func tryAcquireTakesOnlyADepartureThatNeedsNoWait() {
+        let bucket = TokenBucket(rate: 10, burst: 3)
+        #expect((0..<3).allSatisfy { _ in bucket.tryAcquire(at: 100) })
+        #expect(!bucket.tryAcquire(at: 100), "the burst is spent")
+        #expect(bucket.reservations == 3, "a refused try reserves nothing")
+        #expect(abs(bucket.reserve(at: 100) - 0.1) < 1e-9, "a caller now waits for the next token")
+        #expect(!bucket.tryAcquire(at: 100.15), "the token refilled meanwhile is the waiting caller's")
+        #expect(bucket.tryAcquire(at: 100.2))
+        bucket.throttle(retryAfter: 2, at: 101)
+        #expect(!bucket.tryAcquire(at: 102.9), "paused by the provider")
+        #expect(!bucket.tryAcquire(at: 103.1), "the pause ends with no token saved, at half the rate")
+        #expect(bucket.tryAcquire(at: 103.2))
+        bucket.cancel()
+        #expect(!bucket.tryAcquire(at: 200))
+    }
+
+    @Test func tryAcquireAtAnUnlimitedRateOnlyStopsForAPause() {
+        let bucket = TokenBucket(rate: 0, burst: 1)
+        #expect((0..<100).allSatisfy { _ in bucket.tryAcquire(at: 5) })
+        bucket.throttle(retryAfter: 3, at: 5)
+        #expect(!bucket.tryAcquire(at: 6))
+        #expect(bucket.tryAcquire(at: 8.5))
+        #expect(bucket.reservations == 101)
+    }
 }
 
 /// A loopback port with nothing listening (bound, then closed).

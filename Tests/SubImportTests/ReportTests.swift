@@ -108,6 +108,28 @@ import Testing
             #expect(JSONText.quote(value).utf8.count >= value.utf8.count + 2)
         }
     }
+
+    /// Arrays without escapes are read without Foundation; they must read exactly as
+    /// `JSONSerialization` reads them, and anything else must be left to it.
+    @Test func plainArraysReadAsJSONSerializationReadsThem() throws {
+        let plain = [
+            "[]", " [ ] ", #"["a"]"#, #"["a",null,"b"]"#, "[null]", #"[ "x" , null , "" ]"#,
+            "[\"émoji 🎉\",\"日本\",\"\u{7F}\"]", "[\n\"spaces  around\"\r\n]",
+        ]
+        for text in plain {
+            let read = try #require(JSONText.plainArray(text), "read without Foundation: \(text)")
+            let expected = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any])
+            #expect(read.count == expected.count)
+            for (value, other) in zip(read, expected) { #expect(value == (other as? String)) }
+        }
+        let leftToTheFullReader = [
+            #"["a\"b"]"#, #"["\u0041"]"#, "[\"raw\ttab\"]", "[1]", #"["a",]"#, #"["a""#, #"["a"] x"#,
+            "[nul]", #"{"a":"b"}"#, "", #"[["a"]]"#, "[true]",
+        ]
+        for text in leftToTheFullReader { #expect(JSONText.plainArray(text) == nil, "\(text)") }
+        #expect(JSONText.namedValues(#"["a\"b",null,"c"]"#, names: ["x", "y", "z"]) == ["x": "a\"b", "z": "c"])
+        #expect(JSONText.stringArray(#"["a",null,"b"]"#) == ["a", "b"])
+    }
 }
 
 @Suite struct CompactFieldsTests {

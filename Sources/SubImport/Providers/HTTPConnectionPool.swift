@@ -201,6 +201,6 @@ final class HTTPConnectionPool: Sendable {
 
     /// The name sent for TLS's server name indication: none for an IP address.
     private static func serverName(_ host: String) -> String? {
-        host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+        host.contains(Character(":")) || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
     }
 }

@@ -10,7 +10,7 @@ struct HTTPTarget: Sendable, Equatable {
 
         /// The `Host` header's value: the host, and the port unless it is the scheme's default.
         var hostHeader: String {
-            let name = host.contains(":") ? "[\(host)]" : host
+            let name = host.contains(Character(":")) ? "[\(host)]" : host
             return port == (secure ? 443 : 80) ? name : "\(name):\(port)"
         }
     }
@@ -37,7 +37,7 @@ struct HTTPTarget: Sendable, Equatable {
         let authority = rest[..<authorityEnd]
         var target = rest[authorityEnd...]
         if let fragment = target.firstIndex(of: "#") { target = target[..<fragment] }
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        guard !authority.isEmpty, !authority.contains(Character("@")) else { return nil }
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {

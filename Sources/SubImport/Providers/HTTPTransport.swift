@@ -20,6 +20,8 @@ public final class HTTPTransport: Sendable {
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let pools = Mutex<[HTTPTarget.Origin: HTTPConnectionPool]>([:])
     private let tls = Mutex<Result<NIOSSLContext, TransportFailure>?>(nil)
+    /// The last URL split, and its parts: an import sends every row to the same URL.
+    private let lastTarget = Mutex<(url: String, target: HTTPTarget)?>(nil)
 
     /// - Parameter connectionsPerHost: connections kept open to one origin at once, so that as
     ///   many requests can be in flight; pass the worker count.
@@ -58,6 +60,14 @@ public final class HTTPTransport: Sendable {
         }
     }
 
+    /// `HTTPTarget(url)`, split once for a run of requests to the same URL.
+    private func target(of url: String) -> HTTPTarget? {
+        if let last = lastTarget.withLock({ $0 }), last.url == url { return last.target }
+        guard let target = HTTPTarget(url) else { return nil }
+        lastTarget.withLock { $0 = (url, target) }
+        return target
+    }
+
     /// Connections to the origin of `url` open and waiting for a request (0 when none was made).
     func idleConnections(to url: String) -> Int {
         guard let origin = HTTPTarget(url)?.origin else { return 0 }
@@ -79,7 +89,7 @@ public final class HTTPTransport: Sendable {
         method: String, url: String, headers: [(String, String)], body: [UInt8]?,
         deliver: @escaping @Sendable (Result<HTTPAnswer, TransportFailure>) -> Void
     ) {
-        guard let target = HTTPTarget(url) else {
+        guard let target = target(of: url) else {
             deliver(.failure(.notSent("not an http(s) URL")))
             return
         }

@@ -44,31 +44,31 @@ extension QueueStore {
                 arguments: [owner.description, time + leaseSeconds, time, time, scope.account] + filter.arguments
                     + [limit])
             var claimed: [ClaimedJob] = []
-            var batches: [String: (row: Row?, columns: [String])] = [:]
+            var batches: [String: ClaimedBatch] = [:]
             // Columns are read by position (in RETURNING's order): by name costs a
             // case-insensitive search of the row's names.
             for row in rows {
                 let batchID: String = row[1]
-                let batch: Row?
-                let columns: [String]
+                let batch: ClaimedBatch
                 if let known = batches[batchID] {
-                    (batch, columns) = known
+                    batch = known
                 } else {
-                    batch = try Row.fetchOne(
+                    let found = try Row.fetchOne(
                         db.cachedStatement(sql: "SELECT provider, mode, account, columns FROM batch WHERE id = ?"),
                         arguments: [batchID])
-                    columns = JSONText.stringArray(batch?["columns"] ?? "[]")
-                    batches[batchID] = (batch, columns)
+                    batch = ClaimedBatch(
+                        provider: found?[0] ?? "", mode: found?[1] ?? "create", account: found?[2] ?? "",
+                        columns: JSONText.stringArray(found?[3] ?? "[]"))
+                    batches[batchID] = batch
                     try db.cachedStatement(
                         sql: "UPDATE batch SET started_at = ? WHERE id = ? AND started_at IS NULL"
                     ).execute(arguments: [time, batchID])
                 }
                 claimed.append(
                     ClaimedJob(
-                        id: row[0], batchID: batchID, row: row[2], provider: batch?["provider"] ?? "",
-                        mode: batch?["mode"] ?? "create", account: batch?["account"] ?? "",
-                        fields: JSONText.namedValues(row[3], names: columns), secret: row[4],
-                        attempts: row[5], failures: row[6], ambiguous: row[7], note: row[8]))
+                        id: row[0], batchID: batchID, row: row[2], provider: batch.provider, mode: batch.mode,
+                        account: batch.account, fields: JSONText.namedValues(row[3], names: batch.columns),
+                        secret: row[4], attempts: row[5], failures: row[6], ambiguous: row[7], note: row[8]))
             }
             return claimed
         }
@@ -157,4 +157,13 @@ extension QueueStore {
         }
         return rescued
     }
+}
+
+/// What a claim reads once per batch for every row it claims of it.
+private struct ClaimedBatch {
+    var provider: String
+    var mode: String
+    var account: String
+    /// The batch's column names, in the order of each row's `fields`.
+    var columns: [String]
 }

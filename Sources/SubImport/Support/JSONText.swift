@@ -95,10 +95,14 @@ public enum JSONText {
     /// Decodes an array written by `array(_:)` and names its values with `names`, in order;
     /// nulls and values beyond `names` are left out.
     public static func namedValues(_ text: String, names: [String]) -> [String: String] {
+        var result: [String: String] = [:]
+        if let values = plainArray(text) {
+            for (name, value) in zip(names, values) where value != nil { result[name] = value }
+            return result
+        }
         guard let data = text.data(using: .utf8),
             let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
         else { return [:] }
-        var result: [String: String] = [:]
         for (name, value) in zip(names, values) {
             if let string = value as? String { result[name] = string }
         }
@@ -107,8 +111,58 @@ public enum JSONText {
 
     /// Decodes a JSON array of strings (the `batch.columns` list).
     public static func stringArray(_ text: String) -> [String] {
+        if let values = plainArray(text) { return values.compactMap { $0 } }
         guard let data = text.data(using: .utf8), let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
         else { return [] }
         return values.compactMap { $0 as? String }
+    }
+
+    /// The values of a JSON array of strings and nulls whose strings hold no escape (what
+    /// `appendArray` writes for most rows), nil for each null; read without Foundation, as
+    /// `JSONSerialization` would read them. Returns nil for any other text (an escape, another
+    /// kind of value, text that is not JSON), which the caller then reads in full.
+    static func plainArray(_ text: String) -> [String?]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String?]? in
+            var index = 0
+            func skipSpace() {
+                while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            }
+            func take(_ byte: UInt8) -> Bool {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == byte else { return false }
+                index += 1
+                return true
+            }
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var values: [String?] = []
+            if !take(UInt8(ascii: "]")) {
+                repeat {
+                    skipSpace()
+                    guard index < bytes.count else { return nil }
+                    if bytes[index] == UInt8(ascii: "\"") {
+                        let start = index + 1
+                        var end = start
+                        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                            // An escape or a raw control character: left to the full reader.
+                            if bytes[end] == UInt8(ascii: "\\") || bytes[end] < 0x20 { return nil }
+                            end += 1
+                        }
+                        guard end < bytes.count else { return nil }
+                        values.append(
+                            String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                        index = end + 1
+                    } else if bytes.count - index >= 4, bytes[index..<index + 4].elementsEqual("null".utf8) {
+                        values.append(nil)
+                        index += 4
+                    } else {
+                        return nil
+                    }
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "]")) else { return nil }
+            }
+            skipSpace()
+            return index == bytes.count ? values : nil
+        }
     }
 }

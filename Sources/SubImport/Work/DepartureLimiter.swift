@@ -23,6 +23,10 @@ public protocol DepartureLimiter: AnyObject, Sendable {
     /// `shouldStop` is checked on arrival and whenever `wakeWaiters` (or `cancel`) is called. It
     /// must not call into this limiter.
     func acquire(unless shouldStop: () -> Bool) -> Bool
+    /// Reserves one departure only when it may leave at once, without waiting behind anyone
+    /// (nothing paused, a departure saved up): true when reserved, as an `acquire` returning at
+    /// once; false with nothing reserved (the caller then uses `acquire`). Never blocks.
+    func tryAcquire() -> Bool
     /// Gives back a reservation whose request was never sent (nothing was left to send).
     func refund()
     /// The provider pushed back now: halve the rate and hold every caller for `retryAfter` seconds
@@ -53,6 +57,9 @@ extension DepartureLimiter {
     /// Blocks until one request may be sent (false once cancelled or stopped).
     @discardableResult
     public func acquire() -> Bool { acquire(unless: { false }) }
+
+    /// Never reserves: every departure goes through `acquire`.
+    public func tryAcquire() -> Bool { false }
 
     public func publishStop(reason: String) {}
     public func withdrawStop() {}

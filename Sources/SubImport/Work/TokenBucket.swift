@@ -102,6 +102,30 @@ public final class TokenBucket: DepartureLimiter, @unchecked Sendable {
         }
     }
 
+    /// Reserves one request only when it may leave at once: not cancelled, not paused, and (at a
+    /// limited rate) a whole token saved up, so no caller waiting in `acquire` is overtaken.
+    /// Returns false with nothing reserved otherwise. Never blocks.
+    public func tryAcquire() -> Bool { tryAcquire(at: Self.monotonic()) }
+
+    /// `tryAcquire` at `time` (monotonic seconds): its pure core.
+    public func tryAcquire(at time: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !cancelled else { return false }
+        recover(at: time)
+        guard pausedUntil <= time else { return false }
+        if configuredRate > 0 {
+            let rate = configuredRate * factor
+            let saved = lastRefill.map { min(burst, tokens + max(0, time - $0) * rate) } ?? tokens
+            guard saved >= 1 else { return false }
+        }
+        guard reserveLocked(at: time) == 0 else {
+            refundLocked()
+            return false
+        }
+        return true
+    }
+
     /// Gives back a reservation whose request was never sent (nothing was left to send).
     public func refund() {
         condition.lock()

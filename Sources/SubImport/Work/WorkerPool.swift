@@ -8,14 +8,19 @@ import Logging
 /// one job under a lease (so a lease never runs out while its row waits; the claims of workers
 /// let through within a millisecond are made by one statement, `ClaimCombiner`, and no thread
 /// waits for its claim; with no rate limit, where every departure is granted at once, a few
-/// rows are claimed ahead), sends it without
-/// waiting (a worker is a serial Dispatch queue holding at most one request in flight; the
-/// answer is queued back onto it, so no thread is parked per request), asks the
+/// rows are claimed ahead), sends it without waiting (a worker holds at most one request in
+/// flight, so `--concurrency` workers bound them, and no thread is parked per request), asks the
 /// `SettlementPolicy` for the verdict on the answer, performs the verdict's account actions
 /// (throttle, stop) and hands the settlement to the `AnswerRecorder` (group commit; `run` returns
-/// only once every answer is recorded or kept). `run` returns when every job of the scope is settled (unless
-/// `options.continuous`), when a fatal answer stops the account (remaining rows stay pending),
-/// or after `requestStop`.
+/// only once every answer is recorded or kept). `run` returns when every job of the scope is
+/// settled (unless `options.continuous`), when a fatal answer stops the account (remaining rows
+/// stay pending), or after `requestStop`.
+///
+/// Queues: every answer is queued onto the pool's one serial `answers` queue, which settles it
+/// and, when the limiter lets the worker's next request leave at once, claims and sends its next
+/// row there too (nothing on it ever blocks). A worker that must wait (for the limiter, or for
+/// work) does so on its own serial queue, its lane. One queue for the answers lets a thread take
+/// every answer that arrived meanwhile at one wake-up, instead of one thread hand-off per answer.
 public final class WorkerPool: @unchecked Sendable {
     public let store: any JobQueue
     public let scope: WorkScope
@@ -26,6 +31,8 @@ public final class WorkerPool: @unchecked Sendable {
     let identity: WorkerIdentity
     /// Claims for every worker whose request the limiter let leave, one statement for all.
     private let claimer: ClaimCombiner
+    /// Where answers are settled and the next request leaves when it needs no wait (never blocks).
+    private let answers = DispatchQueue(label: "subimport.answers")
     let logger: Logger
     /// Where answers are recorded (`AnswerRecorder`: journaled first, never lost).
     let recorder: AnswerRecorder
@@ -62,16 +69,15 @@ public final class WorkerPool: @unchecked Sendable {
     /// Blocks the calling thread; the workers run on Dispatch queues.
     public func run() -> WorkResult {
         rescueIfDue(force: true)
-        // One serial queue per worker (a lane holding at most one request in flight, so
-        // `--concurrency` bounds them): serial queues run on Dispatch's overcommit threads, so a
-        // worker waiting on the limiter never starves the width-limited global pool that Swift
-        // concurrency (and an in-process sandbox) runs on. No thread waits for an answer: the
-        // request's future hops onto the lane's queue, which goes on with the row there.
+        // One serial queue per worker for its waits (its lane): serial queues run on Dispatch's
+        // overcommit threads, so a worker waiting on the limiter never starves the width-limited
+        // global pool that Swift concurrency (and an in-process sandbox) runs on. No thread waits
+        // for an answer: the answer is queued onto `answers`, which goes on with the worker.
         let group = DispatchGroup()
         for index in 0..<options.concurrency {
-            let lane = DispatchQueue(label: "subimport.worker.\(index)")
+            let worker = Worker(index: index, lane: DispatchQueue(label: "subimport.worker.\(index)"), group: group)
             group.enter()
-            lane.async { self.workerLoop(index: index, lane: lane, group: group, expectWork: false) }
+            worker.lane.async { self.workerLoop(worker, expectWork: false) }
         }
         let renewal = renewLeasesPeriodically()
         group.wait()
@@ -115,18 +121,24 @@ public final class WorkerPool: @unchecked Sendable {
         return stopRequested || gate.stopReason != nil
     }
 
-    /// Runs worker `index` on its `lane` until it asks for a row (the claim's completion goes on
-    /// on the lane: `process` the row, whose completion runs the loop again), or until the pool
-    /// is done, when it leaves `group`. After a successful claim the next row is likely runnable
-    /// too (`expectWork`): the look is skipped. After a claim that found nothing (`lookFirst`
-    /// false) the worker first waits for work as after an empty look.
-    private func workerLoop(
-        index: Int, lane: DispatchQueue, group: DispatchGroup, expectWork: Bool, lookFirst: Bool = true
-    ) {
+    /// One of the pool's `--concurrency` workers: at most one request of its own in flight.
+    private struct Worker: Sendable {
+        let index: Int
+        /// The serial queue its waits (limiter, no work yet) block.
+        let lane: DispatchQueue
+        /// Left once the worker is done.
+        let group: DispatchGroup
+    }
+
+    /// Runs `worker` on its lane until it asks for a row (`claimAndSend`, whose answer goes on with
+    /// it), or until the pool is done, when it leaves its group. After a successful claim the next
+    /// row is likely runnable too (`expectWork`): the look is skipped. After a claim that found
+    /// nothing (`lookFirst` false) the worker first waits for work as after an empty look.
+    private func workerLoop(_ worker: Worker, expectWork: Bool, lookFirst: Bool = true) {
         var expectWork = expectWork
         var lookFirst = lookFirst
         var handedOff = false
-        defer { if !handedOff { group.leave() } }
+        defer { if !handedOff { worker.group.leave() } }
         while !shouldStop {
             wakeup.lock()
             let wakeupsSeen = wakeups
@@ -137,21 +149,8 @@ public final class WorkerPool: @unchecked Sendable {
                     // rate aside): a lease never runs out while its row waits.
                     let waitStarted = now()
                     guard gate.limiter.acquire(unless: { self.shouldStop }) else { return }
-                    EngineMetrics.limiterWait(
-                        account: scope.account, seconds: now() - waitStarted, rate: gate.limiter.effectiveRate())
-                    // The lane is handed off: the claim's answer continues it. A claimed row is
-                    // sent from the claims' queue (no hop back first: the lane holds nothing
-                    // else meanwhile, and the row's answer comes back on it).
                     handedOff = true
-                    claimer.claim { claimed in
-                        if case .success(let job?) = claimed {
-                            self.process(job, on: lane) {
-                                self.workerLoop(index: index, lane: lane, group: group, expectWork: true)
-                            }
-                        } else {
-                            lane.async { self.foundNoRow(claimed, worker: index, lane: lane, group: group) }
-                        }
-                    }
+                    claimAndSend(worker, waitedSince: waitStarted)
                     return
                 }
                 lookFirst = true
@@ -168,7 +167,7 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 wakeup.unlock()
             } catch {
-                logger.error("queue error in worker \(index): \(error)")
+                logger.error("queue error in worker \(worker.index): \(error)")
                 wakeup.lock()
                 _ = wakeup.wait(until: Date(timeIntervalSinceNow: 1))
                 wakeup.unlock()
@@ -176,19 +175,45 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Goes on with worker `index` on its lane once its claim found no row (none was left, or
-    /// the claim failed): gives its departure back and waits for work.
-    private func foundNoRow(
-        _ claimed: Result<ClaimedJob?, any Error>, worker index: Int, lane: DispatchQueue, group: DispatchGroup
-    ) {
+    /// Claims a row for `worker`, whose departure the limiter granted (after waiting since
+    /// `waitedSince`), and sends it; the worker is handed off: the claim's answer continues it.
+    /// A claimed row is sent from wherever the claim completes (the caller's thread for a row
+    /// claimed ahead, else the claims' queue): the worker holds nothing else meanwhile, and the
+    /// row's answer comes back on `answers`. Never blocks.
+    private func claimAndSend(_ worker: Worker, waitedSince: Double) {
+        EngineMetrics.limiterWait(
+            account: scope.account, seconds: now() - waitedSince, rate: gate.limiter.effectiveRate())
+        claimer.claim { claimed in
+            if case .success(let job?) = claimed {
+                self.process(job, for: worker)
+            } else {
+                worker.lane.async { self.foundNoRow(claimed, worker: worker) }
+            }
+        }
+    }
+
+    /// Goes on with `worker` after its answer was settled, on `answers`: when its next request
+    /// may leave at once (not stopping, the limiter grants a departure without waiting), claims
+    /// and sends it here; else hands the worker to its lane, which waits as long as needed.
+    private func continueAfterAnswer(_ worker: Worker) {
+        if !shouldStop && gate.limiter.tryAcquire() {
+            claimAndSend(worker, waitedSince: now())
+        } else {
+            worker.lane.async { self.workerLoop(worker, expectWork: true) }
+        }
+    }
+
+    /// Goes on with `worker` on its lane once its claim found no row (none was left, or the
+    /// claim failed): gives its departure back and waits for work.
+    private func foundNoRow(_ claimed: Result<ClaimedJob?, any Error>, worker: Worker) {
         gate.limiter.refund()
         if case .failure(let error) = claimed {
-            logger.error("queue error in worker \(index): \(error)")
+            logger.error("queue error in worker \(worker.index): \(error)")
             wakeup.lock()
             _ = wakeup.wait(until: Date(timeIntervalSinceNow: 1))
             wakeup.unlock()
         }
-        workerLoop(index: index, lane: lane, group: group, expectWork: false, lookFirst: false)
+        workerLoop(worker, expectWork: false, lookFirst: false)
     }
 
     /// Renews this pool's leases every third of the lease until cancelled, so that only a dead
@@ -228,21 +253,22 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Sends `job` without waiting for its answer (from any thread); on `lane`, the answer is
-    /// classified, its account actions performed and its settlement handed to the recorder,
-    /// then `next` runs. Once the pool is stopping, `job` is released unsent instead, on `lane`.
-    private func process(_ job: ClaimedJob, on lane: DispatchQueue, then next: @escaping @Sendable () -> Void) {
+    /// Sends `job` for `worker` without waiting for its answer (from any thread); on `answers`, the
+    /// answer is classified, its account actions performed and its settlement handed to the
+    /// recorder, then the worker goes on. Once the pool is stopping, `job` is released unsent
+    /// instead, on `answers`.
+    private func process(_ job: ClaimedJob, for worker: Worker) {
         guard !shouldStop else {
-            lane.async {
+            answers.async {
                 self.settle(job, .release, attempt: nil)
-                next()
+                self.continueAfterAnswer(worker)
             }
             return
         }
         let started = now()
-        client.send(job, completingOn: lane) { answer in
+        client.send(job, completingOn: answers) { answer in
             self.settle(job, answer: answer, started: started)
-            next()
+            self.continueAfterAnswer(worker)
         }
     }
 
