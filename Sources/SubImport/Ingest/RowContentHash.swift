@@ -5,9 +5,10 @@
 ///
 /// Strings are hashed as their NFC code units (what `String` equality compares), read in place
 /// eight bytes at a time when they are already in NFC — always so when no scalar is at or above
-/// U+0300 (no UTF-8 byte at or above 0xCC: ASCII, Latin-1 and Latin Extended letters, none of
-/// which has a canonical decomposition or combining class), which is most real text; any other
-/// string goes through the standard library's own normalization. The mixing is keyed with a
+/// U+0300 (no UTF-8 byte at or above 0xCC: ASCII, Latin-1 and Latin Extended letters, all of
+/// them NFC as they are: no combining mark, nothing that composes with the scalar before it,
+/// no singleton that normalizes to another), which is most real text; any other string goes
+/// through the standard library's own normalization. The mixing is keyed with a
 /// random seed per `RowContentHash` value, so that a crafted file cannot make many rows share
 /// a hash (each shared hash costs a comparison).
 struct RowContentHash: Sendable {
