@@ -45,12 +45,18 @@ import Testing
         #expect(try store.batchesAwaitingReport(account: "a").isEmpty, "every written report is recorded")
     }
 
-    @Test func cellsAppendedAsBytesReadAsTheTextCells() {
-        for value in ["plain", "", "a,b", "say \"hi\"", "=SUM(A1)", "+33 6", "-1", "@x", "\tx", "l1\nl2", "é, ü", "東京"]
-        {
-            var bytes: [UInt8] = []
+    @Test func cellsAreQuotedAndDefusedAsSpreadsheetsNeed() {
+        let expected: [(String, String)] = [
+            ("plain", "plain"), ("", ""), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("=SUM(A1)", "'=SUM(A1)"), ("+33 6", "'+33 6"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
+            ("l1\nl2", "\"l1\nl2\""), ("é, ü", "\"é, ü\""), ("東京", "東京"), ("=a,b", "\"'=a,b\""),
+            ("\r\n", "\"'\r\n\""), ("a\"", "\"a\"\"\""),
+        ]
+        for (value, cell) in expected {
+            var bytes: [UInt8] = [UInt8(ascii: "x")]
             SpreadsheetCell.appendCSV(value, to: &bytes)
-            #expect(String(decoding: bytes, as: UTF8.self) == SpreadsheetCell.csv(value), "\(value)")
+            #expect(bytes == [UInt8(ascii: "x")] + Array(cell.utf8), "\(value)")
+            #expect(SpreadsheetCell.csv(value) == cell)
         }
     }
 

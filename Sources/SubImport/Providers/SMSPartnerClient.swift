@@ -19,9 +19,10 @@ struct SMSPartnerClient: ProviderClient {
         answerWaitedFor(job)
     }
 
-    /// Sends the create without blocking; a conflict that needs reconciling (rare: code 7 after
-    /// an ambiguous attempt) is looked up with blocking list requests on `queue` before
-    /// `completion` is called.
+    /// Sends the create without blocking. A conflict that needs reconciling (rare: code 7 after
+    /// an ambiguous attempt) is looked up with blocking list requests on a queue of its own (so
+    /// that `queue`, which may carry other workers' answers, never waits for it); `completion`
+    /// is then called on `queue`.
     func send(
         _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
     ) {
@@ -29,20 +30,24 @@ struct SMSPartnerClient: ProviderClient {
             connection.transport, method: "POST", url: createURL, headers: [],
             bytes: createBody(job), completingOn: queue
         ) { result in
+            let answer: ProviderAnswer
             switch result {
-            case .failure(let failure): completion(reconciledIfNeeded(failure.answer, job: job))
-            case .success(let created):
-                completion(reconciledIfNeeded(SMSPartnerAnswerReading.create(created), job: job))
+            case .failure(let failure): answer = failure.answer
+            case .success(let created): answer = SMSPartnerAnswerReading.create(created)
+            }
+            guard let email = emailToReconcile(answer, job: job) else { return completion(answer) }
+            DispatchQueue(label: "subimport.smspartner.lookup").async {
+                let reconciled = reconcile(email: email, conflict: answer)
+                queue.async { completion(reconciled) }
             }
         }
     }
 
-    /// `answer`, or the account found by `reconcile` when it is a code 7 after an ambiguous attempt.
-    private func reconciledIfNeeded(_ answer: ProviderAnswer, job: ClaimedJob) -> ProviderAnswer {
-        guard case .error(_, SMSPartnerProvider.emailExistsCode?, _, _) = answer, job.ambiguous,
-            let email = job.fields["email"]
-        else { return answer }
-        return reconcile(email: email, conflict: answer)
+    /// The row's email when `answer` is a code 7 after an ambiguous attempt (the account may be
+    /// the one that attempt created: look it up), else nil.
+    private func emailToReconcile(_ answer: ProviderAnswer, job: ClaimedJob) -> String? {
+        guard case .error(_, SMSPartnerProvider.emailExistsCode?, _, _) = answer, job.ambiguous else { return nil }
+        return job.fields["email"]
     }
 
     /// `POST /v1/subaccount/create` with `apiKey`, `type` and `parameters`.

@@ -54,7 +54,8 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var storedFailure: StoreUnwritable?
     /// Answers waiting at most this many for the committer; `submit` blocks beyond.
     public let pendingLimit: Int
-    /// Guards `pending` and `committerRunning`; signalled when the committer takes a group or stops.
+    /// Guards `pending` and `committerRunning`; signalled when the committer takes a group or stops,
+    /// and when a full group waits.
     private let inbox = NSCondition()
     /// Answers given to `submit` and not yet taken by the committer, in arrival order.
     private var pending: [PendingAnswer] = []
@@ -65,8 +66,16 @@ public final class AnswerRecorder: @unchecked Sendable {
     private var answersCommitted = 0
     private var largestGroup = 0
 
-    public init(store: any JobQueue, logger: Logger, pendingLimit: Int = 128) {
+    /// The committer commits at once once this many answers wait; fewer wait at most `linger`.
+    let fullGroup: Int
+    /// Seconds the committer waits for a full group before committing a smaller one: one sync
+    /// and one transaction then carry more answers, and no worker waits for it.
+    let linger: Double
+
+    public init(store: any JobQueue, logger: Logger, pendingLimit: Int = 128, linger: Double = 0.001) {
         self.pendingLimit = max(1, pendingLimit)
+        fullGroup = max(1, self.pendingLimit / 2)
+        self.linger = max(0, linger)
         self.store = store
         self.logger = logger
         journalPath = (store.directory as NSString).appendingPathComponent(AnswerJournal.fileName)
@@ -126,8 +135,9 @@ public final class AnswerRecorder: @unchecked Sendable {
     /// `pendingLimit` answers already wait); `completion` is called on the committer's queue once
     /// the answer is recorded (`.recorded`, `.notHeld`) or kept (`.storeUnwritable`).
     ///
-    /// Group commit: the committer journals every answer waiting at that moment with one write
-    /// and one sync, then records them all in one database transaction. No answer is recorded in
+    /// Group commit: the committer waits up to `linger` for `pendingLimit / 2` answers, then
+    /// journals every answer waiting at that moment with one write and one sync, and records them
+    /// all in one database transaction. No answer is recorded in
     /// the database before the sync of the journal write holding it has returned; until then its
     /// row stays `running` (a crash then rescues it as a `possible duplicate`): at most
     /// `2 × pendingLimit` answers are in that window at any moment.
@@ -146,6 +156,7 @@ public final class AnswerRecorder: @unchecked Sendable {
         inbox.lock()
         while pending.count >= pendingLimit { inbox.wait() }
         pending.append(answer)
+        if pending.count == fullGroup { inbox.broadcast() }
         let startCommitter = !committerRunning
         committerRunning = true
         inbox.unlock()
@@ -163,6 +174,8 @@ public final class AnswerRecorder: @unchecked Sendable {
     private func commitPending() {
         while true {
             inbox.lock()
+            let lingerUntil = Date(timeIntervalSinceNow: linger)
+            while pending.count < fullGroup && inbox.wait(until: lingerUntil) {}
             let group = pending
             pending = []
             if group.isEmpty { committerRunning = false }

@@ -25,63 +25,78 @@ extension QueueStore {
     public func settle(_ entries: [SettlementEntry]) throws -> [Bool] {
         guard !entries.isEmpty else { return [] }
         let time = now()
-        let applied = try write { db in try entries.map { try apply($0, db: db, time: time) } }
+        let applied = try write { db in
+            // Rows settled for good, by batch (`seq`): each batch's count is lowered once.
+            var settledRows: [Int64: Int] = [:]
+            let applied = try entries.map { try apply($0, db: db, time: time, settledRows: &settledRows) }
+            for (seq, count) in settledRows {
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE batch SET unsettled = unsettled - ?1,
+                            state = CASE WHEN unsettled - ?1 <= 0 AND state = 'ready' THEN 'settled' ELSE state END,
+                            finished_at = CASE WHEN unsettled - ?1 <= 0 THEN ?2 ELSE finished_at END
+                        WHERE seq = ?3
+                        """
+                ).execute(arguments: [count, time, seq])
+            }
+            return applied
+        }
         if zip(entries, applied).contains(where: { $0.settlement.isFinal && $1 }) { secretWasErased() }
         return applied
     }
 
-    private func apply(_ entry: SettlementEntry, db: Database, time: Timestamp) throws -> Bool {
+    /// Applies `entry` if its job is still `running` under its claim (one statement, which
+    /// returns the job's attempt number only then); a row settled for good is counted in
+    /// `settledRows` under its batch's `seq`. Returns whether the job was held.
+    private func apply(
+        _ entry: SettlementEntry, db: Database, time: Timestamp, settledRows: inout [Int64: Int]
+    ) throws -> Bool {
         let jobID = entry.jobID
-        guard
-            let job = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT batch_id, attempts, state, lease_owner FROM job WHERE id = ?"),
-                arguments: [jobID]),
-            // By position (batch_id, attempts, state, lease_owner): no search of the names.
-            job[2] == "running", job[3] == entry.leaseOwner,
-            entry.claimedAttempts == nil || job[1] == entry.claimedAttempts
-        else { return false }
-        let batchID: String = job[0]
+        // The claim that holds the job: `?1` its id, `?2` the lease owner, `?3` the attempts
+        // counted when it was claimed (NULL: any claim of that owner).
+        let held = "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND (?3 IS NULL OR attempts = ?3)"
+        let claim: [(any DatabaseValueConvertible)?] = [jobID, entry.leaseOwner, entry.claimedAttempts]
         let outcome: String
+        let attemptNumber: Int?
         switch entry.settlement {
         case .settle(let state, let code, let message, let note, let apiLogin, let apiKey):
             outcome = state.rawValue
-            try db.cachedStatement(
-                sql: """
-                    UPDATE job SET state = ?, secret = NULL, error_code = ?, error_message = ?,
-                        note = COALESCE(?, note), api_login = ?, api_key = ?, lease_owner = NULL,
-                        lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [state.rawValue, code, message, note, apiLogin, apiKey, time, jobID])
-            try db.cachedStatement(
-                sql: """
-                    UPDATE batch SET unsettled = unsettled - 1,
-                        state = CASE WHEN unsettled - 1 <= 0 AND state = 'ready' THEN 'settled' ELSE state END,
-                        finished_at = CASE WHEN unsettled - 1 <= 0 THEN ? ELSE finished_at END
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [time, batchID])
+            attemptNumber = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE job SET state = ?4, secret = NULL, error_code = ?5, error_message = ?6,
+                            note = COALESCE(?7, note), api_login = ?8, api_key = ?9, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ?10
+                        \(held) RETURNING attempts
+                        """),
+                arguments: StatementArguments(claim + [state.rawValue, code, message, note, apiLogin, apiKey, time]))
+            if attemptNumber != nil { settledRows[jobID >> 32, default: 0] += 1 }
         case .retry(let at, let code, let message, let note, let countsAsFailure, let ambiguous):
             outcome = "retrying"
-            try db.cachedStatement(
-                sql: """
-                    UPDATE job SET state = 'retrying', run_at = ?, error_code = ?, error_message = ?,
-                        note = COALESCE(?, note), failures = failures + ?, ambiguous = MAX(ambiguous, ?),
-                        lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [at, code, message, note, countsAsFailure ? 1 : 0, ambiguous ? 1 : 0, time, jobID])
+            attemptNumber = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE job SET state = 'retrying', run_at = ?4, error_code = ?5, error_message = ?6,
+                            note = COALESCE(?7, note), failures = failures + ?8, ambiguous = MAX(ambiguous, ?9),
+                            lease_owner = NULL, lease_expires_at = NULL, updated_at = ?10
+                        \(held) RETURNING attempts
+                        """),
+                arguments: StatementArguments(
+                    claim + [at, code, message, note, countsAsFailure ? 1 : 0, ambiguous ? 1 : 0, time]))
         case .release:
             outcome = "released"
-            // The claim counted an attempt; a release without a request takes it back.
-            try db.cachedStatement(
-                sql: """
-                    UPDATE job SET state = 'queued', attempts = attempts - ?, lease_owner = NULL,
-                        lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [entry.attempt == nil ? 1 : 0, time, jobID])
+            // The claim counted an attempt; a release without a request takes it back (the
+            // attempt number returned is the one the claim counted).
+            attemptNumber = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE job SET state = 'queued', attempts = attempts - ?4, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ?5
+                        \(held) RETURNING attempts + ?4
+                        """),
+                arguments: StatementArguments(claim + [entry.attempt == nil ? 1 : 0, time]))
         }
+        guard let attemptNumber else { return false }
         if let attempt = entry.attempt {
             try db.cachedStatement(
                 sql: """
@@ -90,7 +105,7 @@ extension QueueStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
-                jobID, job[1] as Int, attempt.startedAt, attempt.finishedAt, outcome,
+                jobID, attemptNumber, attempt.startedAt, attempt.finishedAt, outcome,
                 attempt.failureClass.rawValue, attempt.httpStatus, attempt.errorCode, attempt.message,
                 attempt.worker,
             ])

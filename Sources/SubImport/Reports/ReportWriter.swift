@@ -90,7 +90,8 @@ public struct ReportWriter: Sendable {
             "{\n  \"summary\": \(summaryJSON(batch: batch, counts: counts, traffic: traffic)),\n  \"rows\": [")
         // Each row is built as bytes in two reused buffers: no string per cell.
         let keys = Self.csvColumns.map { JSONText.quotedBytes($0) + Array(": ".utf8) }
-        let numeric = Set(["row", "attempts"])
+        // Which columns are numbers in the JSON, by position (no string hashed per cell).
+        let numeric = Self.csvColumns.map { $0 == "row" || $0 == "attempts" }
         var line: [UInt8] = []
         var object: [UInt8] = []
         var first = true
@@ -105,7 +106,7 @@ public struct ReportWriter: Sendable {
                 }
                 SpreadsheetCell.appendCSV(value ?? "", to: &line)
                 object.append(contentsOf: keys[index])
-                if numeric.contains(Self.csvColumns[index]) {
+                if numeric[index] {
                     object.append(contentsOf: (value ?? "0").utf8)
                 } else if let value {
                     JSONText.appendQuoted(value, to: &object)

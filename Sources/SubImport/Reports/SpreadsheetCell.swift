@@ -4,34 +4,37 @@ enum SpreadsheetCell {
     /// with `=`, `+`, `-`, `@`, tab or CR, prefixed with `'` so that a spreadsheet shows it as
     /// text instead of running it as a formula (the JSON report keeps the raw value).
     static func csv(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
-            text = "'" + text
-        }
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
+        var out: [UInt8] = []
+        appendCSV(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `csv(value)` to `out` as UTF-8. A cell with nothing to quote or defuse (the
-    /// common case) is copied byte for byte; any cell holding a comma, quote, CR or LF byte is
-    /// quoted.
+    /// Appends `csv(value)` to `out` as UTF-8, working on bytes (every byte the rules look at is
+    /// ASCII, so none can be part of a longer character). A cell with nothing to quote or
+    /// defuse (the common case) is copied as it is.
     static func appendCSV(_ value: String, to out: inout [UInt8]) {
-        let copied = value.withUTF8Bytes { bytes -> Bool in
-            if let first = bytes.first,
-                [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first)
-            {
-                return false
+        value.withUTF8Bytes { bytes in
+            let defused = bytes.first.map(startsAFormula) ?? false
+            let quoted = bytes.contains {
+                $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
             }
-            guard
-                !bytes.contains(where: {
-                    $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
-                })
-            else { return false }
-            out.append(contentsOf: bytes)
-            return true
+            if quoted { out.append(UInt8(ascii: "\"")) }
+            if defused { out.append(UInt8(ascii: "'")) }
+            if quoted {
+                for byte in bytes {
+                    out.append(byte)
+                    if byte == UInt8(ascii: "\"") { out.append(byte) }
+                }
+                out.append(UInt8(ascii: "\""))
+            } else {
+                out.append(contentsOf: bytes)
+            }
         }
-        if !copied { out.append(contentsOf: csv(value).utf8) }
+    }
+
+    /// Whether a cell beginning with `byte` would be run as a formula: `=`, `+`, `-`, `@`, tab, CR.
+    private static func startsAFormula(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "=") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: "@") || byte == 0x09 || byte == 0x0D
     }
 }

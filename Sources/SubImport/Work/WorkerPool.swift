@@ -19,7 +19,8 @@ import Logging
 /// Queues: every answer is queued onto the pool's one serial `answers` queue, which settles it
 /// and, when the limiter lets the worker's next request leave at once, claims and sends its next
 /// row there too (nothing on it ever blocks). A worker that must wait (for the limiter, or for
-/// work) does so on its own serial queue, its lane. One queue for the answers lets a thread take
+/// work) does so on its own serial queue, its lane; so is an answer that throttles or stops the
+/// account finished there (a shared limiter tells its database). One queue for the answers lets a thread take
 /// every answer that arrived meanwhile at one wake-up, instead of one thread hand-off per answer.
 public final class WorkerPool: @unchecked Sendable {
     public let store: any JobQueue
@@ -267,13 +268,15 @@ public final class WorkerPool: @unchecked Sendable {
         }
         let started = now()
         client.send(job, completingOn: answers) { answer in
-            self.settle(job, answer: answer, started: started)
-            self.continueAfterAnswer(worker)
+            self.settle(job, answer: answer, started: started, for: worker)
         }
     }
 
-    /// Classifies `answer` (sent at `started`) by the `SettlementPolicy` and settles `job` by it.
-    private func settle(_ job: ClaimedJob, answer: ProviderAnswer, started: Double) {
+    /// Classifies `answer` (sent at `started`) by the `SettlementPolicy`, settles `job` by it and
+    /// goes on with `worker`. An answer that asks something of the account (throttle, stop) is
+    /// finished on the worker's lane: a shared limiter tells its database, and the answers queue
+    /// must not wait for that.
+    private func settle(_ job: ClaimedJob, answer: ProviderAnswer, started: Double, for worker: Worker) {
         let finished = now()
         wakeup.lock()
         requestCount += 1
@@ -284,15 +287,23 @@ public final class WorkerPool: @unchecked Sendable {
         let decision = verdict.decision
         logger.debug("answer: \(decision.failureClass.rawValue)", metadata: .answer(job, decision))
         EngineMetrics.request(provider: job.provider, decision: decision, seconds: finished - started)
-        perform(verdict.actions, job: job, decision: decision)
-        if decision.throttled {
-            EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
-        }
         let record = AttemptRecord(
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
             message: decision.message.isEmpty ? nil : decision.message, worker: identity.description)
+        guard verdict.actions.isEmpty && !decision.throttled else {
+            worker.lane.async {
+                self.perform(verdict.actions, job: job, decision: decision)
+                if decision.throttled {
+                    EngineMetrics.effectiveRate(account: self.scope.account, rate: self.gate.limiter.effectiveRate())
+                }
+                self.settle(job, verdict.settlement, attempt: record)
+                self.continueAfterAnswer(worker)
+            }
+            return
+        }
         settle(job, verdict.settlement, attempt: record)
+        continueAfterAnswer(worker)
     }
 
     /// Performs what a verdict asks of the account: slow its limiter down, or stop it.

@@ -23,6 +23,8 @@ final class HostileServer: @unchecked Sendable {
         var status: Int
         var headers: [(String, String)] = []
         var body: String = ""
+        /// Read the request and never answer it: the connection stays open until `stop`.
+        var hangs = false
     }
 
     let port: Int
@@ -32,6 +34,8 @@ final class HostileServer: @unchecked Sendable {
     private var served: [Int] = []
     private var accepted = 0
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled by `stop`: requests left hanging give up.
+    private let hangsEnd = DispatchSemaphore(value: 0)
     private let handling: ConnectionHandling
 
     /// Starts listening on 127.0.0.1 and answering with `script` (at least one answer).
@@ -53,6 +57,7 @@ final class HostileServer: @unchecked Sendable {
 
     /// Stops listening and waits for the accept loop to end.
     func stop() {
+        hangsEnd.signal()
         shutdown(socketFD, Int32(SHUT_RDWR))
         finished.wait()
         close(socketFD)
@@ -102,6 +107,11 @@ final class HostileServer: @unchecked Sendable {
             let answer = script[min(served.count, script.count - 1)]
             served.append(answer.status)
             return answer
+        }
+        if answer.hangs {
+            hangsEnd.wait()
+            hangsEnd.signal()  // for the next one left hanging
+            return false
         }
         let body = Array(answer.body.utf8)
         var head = "HTTP/1.1 \(answer.status) Scripted\r\nContent-Length: \(body.count)\r\n"
