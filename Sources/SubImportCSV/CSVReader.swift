@@ -140,6 +140,13 @@ public final class CSVReader {
     public func next() throws(CSVFileError) -> CSVRecord? {
         try core.next()
     }
+
+    /// Gives back the fields of a record the caller is done with, emptied here: when nothing
+    /// else holds them, the next record is read into their storage (one allocation less a
+    /// record). Optional: records never depend on it.
+    public func recycle(_ fields: inout [String]) {
+        core.recycle(&fields)
+    }
 }
 
 @available(*, unavailable, message: "a CSVReader is a single-threaded iterator")

@@ -49,6 +49,8 @@ struct RecordParser {
     private var recordLine = 1
     private var quoteColumn = 0
     private var fields: [String] = []
+    /// Storage of a record's fields given back by `recycle`, for the next record.
+    private var spare: [String] = []
     private var expectedFieldCount = 0
     private var problem: CSVRecordProblem?
     var decoder = FieldDecoder()
@@ -260,12 +262,26 @@ struct RecordParser {
     mutating func takeRecord() -> CSVRecord {
         let record = CSVRecord(fields: isOversize ? [""] : fields, line: recordLine, problem: problem)
         if expectedFieldCount == 0 { expectedFieldCount = min(fields.count, Self.reservedFieldCount) }
-        fields = []
-        fields.reserveCapacity(expectedFieldCount)
+        if spare.capacity >= expectedFieldCount && spare.capacity > 0 {
+            swap(&fields, &spare)
+            spare = []
+        } else {
+            fields = []
+            fields.reserveCapacity(expectedFieldCount)
+        }
         problem = nil
         recordBytes = 0
         isOversize = false
         return record
+    }
+
+    /// Keeps `used` (the fields of a record taken before), emptied, to read the next record
+    /// into (emptying storage that something else still holds copies it first, as arrays do).
+    mutating func recycle(_ used: inout [String]) {
+        guard used.capacity >= expectedFieldCount, used.capacity <= Self.reservedFieldCount else { return }
+        swap(&spare, &used)
+        spare.removeAll(keepingCapacity: true)
+        used = []
     }
 
     /// At most this many fields are reserved ahead for a record (a header of thousands of empty

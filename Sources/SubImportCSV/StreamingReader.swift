@@ -93,6 +93,9 @@ struct StreamingReader {
     }
 
     /// See ``CSVReader/next()``.
+    /// See `CSVReader.recycle(_:)`.
+    mutating func recycle(_ fields: inout [String]) { parser.recycle(&fields) }
+
     mutating func next() throws(CSVFileError) -> CSVRecord? {
         if let failure { throw failure }
         while true {

@@ -225,6 +225,11 @@ import Testing
         #expect(stored.map(\.row) == Array(1...count))
         #expect(stored.map(\.line) == Array(2...(count + 1)))
         #expect(stored.map(\.name) == (1...count).map { "Person\($0)" })
+        // The batch id, bound once a statement, is on every row.
+        let named = try store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE batch_id = ?", arguments: [summary.batch.id])
+        }
+        #expect(named == count)
     }
 
     @Test func aChunkThatFailsMidwayLeavesNoneOfItsRowsAndTheQueueWritable() throws {
@@ -255,7 +260,7 @@ import Testing
         // A constraint that aborts the statement (`Halt`/`HaltIfNull` with P2 = 2, OE_Abort) makes
         // SQLite copy every page the statement changes into a statement journal first; `OR FAIL`
         // (P2 = 3) does not.
-        let parameters = QueueStore.parametersPerRow * QueueStore.rowsPerInsert
+        let parameters = QueueStore.parameterCount(rows: QueueStore.rowsPerInsert)
         let program = try store.read { db in
             try Row.fetchAll(
                 db, sql: "EXPLAIN " + QueueStore.insertManyJobsSQL,

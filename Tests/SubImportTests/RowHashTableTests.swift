@@ -65,4 +65,28 @@ import Testing
             #expect(table.firstMatch(hash: hash(row)) { $0 == row } == row)
         }
     }
+
+    @Test func aReservedTableHoldsThatManyRowsWithoutGrowingAndFindsThemAll() {
+        var table = RowHashTable()
+        table.reserve(100_000)
+        let reserved = table.capacity
+        // Room for the rows at most 4/5 full, and not much more (10 bytes a row).
+        #expect(reserved * 4 >= 100_000 * 5 - 64 * 5)
+        #expect(reserved <= 100_000 * 5 / 4 + 64 * 3)
+        func hash(_ row: Int) -> UInt64 { UInt64(row).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15).low }
+        for first in stride(from: 1, through: 100_000, by: 1_000) {
+            table.prefetch((first..<first + 1_000).map(hash))
+            for row in first..<first + 1_000 {
+                #expect(table.firstMatchOrInsert(hash: hash(row), row: row) { _ in false } == nil)
+            }
+        }
+        #expect(table.capacity == reserved)
+        #expect(table.count == 100_000)
+        for row in stride(from: 1, through: 100_000, by: 89) {
+            #expect(table.firstMatch(hash: hash(row)) { $0 == row } == row)
+        }
+        // Reserving less than it holds changes nothing.
+        table.reserve(10)
+        #expect(table.capacity == reserved)
+    }
 }

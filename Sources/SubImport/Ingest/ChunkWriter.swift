@@ -15,7 +15,7 @@ final class ChunkWriter: @unchecked Sendable {
     private let batchID: String
     private let depth: Int
     private let condition = NSCondition()
-    private var waiting: [(jobs: [NewJob], hashes: [UInt64])] = []
+    private var waiting: [(jobs: [NewJob], hashes: [UInt64], expectedRows: Int)] = []
     private var closed = false
     private var done = false
     private var failure: (any Error)?
@@ -36,17 +36,18 @@ final class ChunkWriter: @unchecked Sendable {
     }
 
     /// Queues `chunk` (the next rows of the file, in order, with their
-    /// `DuplicateFinder.contentHash` in `hashes`) for writing; blocks while `depth` chunks
+    /// `RowContentHash` in `hashes`) for writing; blocks while `depth` chunks
     /// already wait. Returns an empty array for the next chunk: the storage of a chunk already
-    /// written when there is one, its rows released on this thread.
-    func submit(_ chunk: [NewJob], hashes: [UInt64]) throws -> [NewJob] {
+    /// written when there is one, its rows released on this thread. `expectedRows`, when not 0,
+    /// estimates the rows of the whole file (see `DuplicateFinder.expect(rows:)`).
+    func submit(_ chunk: [NewJob], hashes: [UInt64], expectedRows: Int = 0) throws -> [NewJob] {
         var released: [NewJob]?
         if !chunk.isEmpty {
             condition.lock()
             defer { condition.unlock() }
             while waiting.count >= depth && failure == nil { condition.wait() }
             if let failure { throw failure }
-            waiting.append((chunk, hashes))
+            waiting.append((chunk, hashes, expectedRows))
             swap(&released, &written)
             condition.broadcast()
         }
@@ -78,10 +79,11 @@ final class ChunkWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            var (chunk, hashes) = waiting.removeFirst()
+            var (chunk, hashes, expectedRows) = waiting.removeFirst()
             condition.broadcast()
             condition.unlock()
             do {
+                if expectedRows > 0 { finder.expect(rows: expectedRows) }
                 try finder.mark(&chunk, hashes: hashes)
                 try store.appendJobs(batchID: batchID, chunk)
                 // Handed over without a copy (this thread keeps no reference); a chunk the

@@ -158,6 +158,9 @@ public struct HeaderMapping: Sendable {
     let defaultCells: [String?]
     /// Whether any column has a default (else every cell starts nil).
     private let hasDefaults: Bool
+    /// For each cell position of the header, where its value goes: its slot in `names`,
+    /// `secretTarget` or `ignoredTarget` (`positions` and `cellIndex` in one look-up).
+    private let targets: [Int]
 
     init(schema: ColumnSchema, names: [String], positions: [Int?], ignored: [String]) {
         self.schema = schema
@@ -175,50 +178,95 @@ public struct HeaderMapping: Sendable {
             }
         }
         cellIndex = slots
+        targets = positions.map { column in
+            guard let column else { return Self.ignoredTarget }
+            return slots[column] ?? Self.secretTarget
+        }
         defaultCells = schema.columns.filter { !$0.isSecret }.map(\.defaultValue)
         hasDefaults = defaultCells.contains { $0 != nil }
     }
 
     /// The row of `fields`, or a problem when the record has non-empty cells beyond the header.
     public func row(from fields: [String]) -> Result<ImportRow, RowProblem> {
-        // Without defaults, a fresh array of nils: copying `defaultCells` on first write goes
-        // through the runtime's generic copy of each element.
-        var cells = hasDefaults ? defaultCells : [String?](repeating: nil, count: defaultCells.count)
+        var storage: [String?] = []
+        return row(from: fields, reusing: &storage)
+    }
+
+    /// `row(from:)`, its cells written into `storage` (taken, left empty) when it is the cells
+    /// of an earlier row given back (see `DataRowReader.recycle`): no allocation for them.
+    func row(from fields: [String], reusing storage: inout [String?]) -> Result<ImportRow, RowProblem> {
+        var cells: [String?] = []
+        swap(&cells, &storage)
+        if cells.count == defaultCells.count {
+            for slot in cells.indices { cells[slot] = hasDefaults ? defaultCells[slot] : nil }
+        } else {
+            // Without defaults, a fresh array of nils: copying `defaultCells` on first write goes
+            // through the runtime's generic copy of each element.
+            cells = hasDefaults ? defaultCells : [String?](repeating: nil, count: defaultCells.count)
+        }
         var secret: String?
-        for (position, field) in fields.enumerated() {
-            guard position < positions.count else {
-                if !field.trimmedSpaces().isEmpty {
-                    return .failure(
-                        RowProblem(
-                            column: nil,
-                            message:
-                                "\(fields.count) cells but the header has \(positions.count) (extra cell at column \(position + 1))"
-                        ))
+        // Fields and targets are read in place: no retain and release of each field it skips.
+        let extra: Int? = fields.withUnsafeBufferPointer { fields in
+            targets.withUnsafeBufferPointer { targets in
+                for position in fields.indices {
+                    guard position < targets.count else {
+                        if !fields[position].isBlank { return position }
+                        continue
+                    }
+                    let target = targets[position]
+                    if target >= 0 {
+                        let value = fields[position].trimmedSpaces()
+                        if !value.isEmpty { cells[target] = value }
+                    } else if target == Self.secretTarget {
+                        // Passwords are taken as typed: leading or trailing spaces may be part of them.
+                        if !fields[position].isEmpty { secret = fields[position] }
+                    }
                 }
-                continue
+                return nil
             }
-            guard let columnIndex = positions[position] else { continue }
-            let column = schema.columns[columnIndex]
-            if column.isSecret {
-                // Passwords are taken as typed: leading or trailing spaces may be part of them.
-                if !field.isEmpty { secret = field }
-            } else {
-                let value = field.trimmedSpaces()
-                if !value.isEmpty, let slot = cellIndex[columnIndex] { cells[slot] = value }
-            }
+        }
+        if let extra {
+            return .failure(
+                RowProblem(
+                    column: nil,
+                    message:
+                        "\(fields.count) cells but the header has \(positions.count) (extra cell at column \(extra + 1))"
+                ))
         }
         return .success(ImportRow(names: names, cells: cells, secret: secret))
     }
+
+    /// `targets` of a cell that feeds no column.
+    private static let ignoredTarget = -1
+    /// `targets` of the password cell.
+    private static let secretTarget = -2
 }
 
 extension String {
+    /// Whether `trimmedSpaces()` is empty, without making it: the first byte decides in the
+    /// common case.
+    var isBlank: Bool {
+        switch spaceEnds {
+        case .empty: return true
+        case .unspaced: return false
+        case .spaced: return trimmedSpaces().isEmpty
+        }
+    }
+
+    /// Whether the string is empty, or starts or ends with a space or a tab (read in place).
+    private var spaceEnds: SpaceEnds {
+        withUTF8Bytes { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return .empty }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+            return isSpace(first) || isSpace(last) ? .spaced : .unspaced
+        }
+    }
+
+    private enum SpaceEnds { case empty, unspaced, spaced }
+
     /// The string without leading and trailing spaces and tabs; returns `self` untouched (no
     /// copy) in the common case where there are none.
     func trimmedSpaces() -> String {
-        let utf8 = self.utf8
-        guard let first = utf8.first, let last = utf8.last else { return self }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        if !isSpace(first) && !isSpace(last) { return self }
-        return trimmingCharacters(in: .whitespaces)
+        spaceEnds == .spaced ? trimmingCharacters(in: .whitespaces) : self
     }
 }

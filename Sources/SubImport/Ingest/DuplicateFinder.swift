@@ -1,5 +1,5 @@
 /// Finds the duplicate rows of one file among its jobs, given chunk after chunk in row order
-/// with each row's `contentHash` (computed by the reading thread while the row is at hand; the
+/// with each row's `RowContentHash` (computed by the reading thread while the row is at hand; the
 /// lookups run on the ingest writer thread, overlapping with reading the next rows).
 ///
 /// Guarantees: a `queued` job becomes `duplicate` (note `duplicate of row N: sent once`, no
@@ -22,10 +22,19 @@ struct DuplicateFinder {
         self.batchID = batchID
     }
 
+    /// Makes room for `rows` rows to send at once (instead of growing step by step while
+    /// they come); an estimate, never a limit. At most `maxReservedRows` are reserved (10 MiB),
+    /// so that an estimate misled by short first rows costs little: larger files grow from there.
+    mutating func expect(rows: Int) { seen.reserve(min(rows, Self.maxReservedRows)) }
+
+    static let maxReservedRows = 1 << 20
+
     /// Marks the duplicates among `jobs` (the next chunk of the file); `hashes[i]` is the
-    /// `contentHash` of `jobs[i]` (any value for a job not `queued`).
+    /// `RowContentHash` of `jobs[i]` (one hasher for the whole file; any value for a job not
+    /// `queued`).
     mutating func mark(_ jobs: inout [NewJob], hashes: [UInt64]) throws {
         let (store, batchID) = (self.store, self.batchID)
+        seen.prefetch(hashes)
         for index in jobs.indices where jobs[index].state == .queued {
             let first = try seen.firstMatchOrInsert(hash: hashes[index], row: jobs[index].row) { earlier in
                 try Self.isSame(earlier, as: jobs[index], chunk: jobs, store: store, batchID: batchID)
@@ -39,15 +48,6 @@ struct DuplicateFinder {
                 toSend += 1
             }
         }
-    }
-
-    /// A hash of a row's stored content, consistent with `String` equality (canonical
-    /// equivalence), which confirms a candidate.
-    static func contentHash(fields: String, secret: String?) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(fields)
-        hasher.combine(secret)
-        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// Whether row `first` (a row to send, earlier in the file) has the content of `job`.

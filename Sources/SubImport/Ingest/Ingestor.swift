@@ -83,7 +83,8 @@ public struct Ingestor: Sendable {
         }
         do {
             let summary = try readRows(
-                path: path, descriptor: file.descriptor, schema: schema, batchID: batchID, progress: progress)
+                path: path, descriptor: file.descriptor, fileSize: Int(file.signature.size), schema: schema,
+                batchID: batchID, progress: progress)
             return summary
         } catch {
             try? store.abandonIngest(batchID: batchID)
@@ -91,8 +92,16 @@ public struct Ingestor: Sendable {
         }
     }
 
+    /// Makes `job` an `invalid` row, `code` and `message` (cut to the report's length) saying why.
+    private static func markInvalid(_ job: inout NewJob, code: String, message: String) {
+        job.state = .invalid
+        job.errorCode = code
+        job.errorMessage = InputQuote.cut(message, to: InputQuote.maxMessageCharacters)
+    }
+
     private func readRows(
-        path: String, descriptor: Int32, schema: ColumnSchema, batchID: String, progress: ((Int) -> Void)?
+        path: String, descriptor: Int32, fileSize: Int, schema: ColumnSchema, batchID: String,
+        progress: ((Int) -> Void)?
     ) throws -> IngestSummary {
         let rows = try DataRowReader(path: path, schema: schema, descriptor: descriptor)
         let writer = ChunkWriter(store: store, batchID: batchID)
@@ -105,36 +114,46 @@ public struct Ingestor: Sendable {
         hashes.reserveCapacity(chunkSize)
         var pendingBytes = 0
         let encoder = FieldsEncoder()
+        let contentHash = RowContentHash()
         var rowNumber = 0
         var invalid = 0
         while let data = try rows.next() {
             rowNumber = data.row
-            var job = NewJob(row: data.row, line: data.line, state: .queued, fields: "[]")
-            switch data.content {
+            // Built in place in the chunk (a row's job is never copied, so its strings are
+            // never retained and released on the way).
+            pending.append(NewJob(row: data.row, line: data.line, state: .queued, fields: "[]"))
+            let slot = pending.count - 1
+            // Consumed: the row's cells are then held by `row` alone, and go back to the reader.
+            switch (consume data).content {
             case .failure(let error):
-                job.state = .invalid
-                job.errorCode = error.code
-                job.errorMessage = InputQuote.cut(error.message, to: InputQuote.maxMessageCharacters)
+                Self.markInvalid(&pending[slot], code: error.code, message: error.message)
                 invalid += 1
-            case .success(let row):
-                job.fields = encoder.encode(row.cells)
+            case .success(var row):
+                defer { rows.recycle(&row.cells) }
+                pending[slot].fields = encoder.encode(row.cells)
                 if let problem = provider.validate(row, mode: mode) {
-                    job.state = .invalid
-                    job.errorCode = "invalid"
-                    job.errorMessage = InputQuote.cut(problem.description, to: InputQuote.maxMessageCharacters)
+                    Self.markInvalid(&pending[slot], code: "invalid", message: problem.description)
                     invalid += 1
                 } else {
                     // Queued with its password; the writer marks it a duplicate if it is one.
-                    job.secret = row.secret
+                    pending[slot].secret = row.secret
                 }
             }
-            pendingBytes += job.fields.utf8.count + (job.secret?.utf8.count ?? 0)
-            hashes.append(
-                job.state == .queued ? DuplicateFinder.contentHash(fields: job.fields, secret: job.secret) : 0)
-            pending.append(job)
+            pending.withUnsafeBufferPointer { jobs in
+                let job = jobs.baseAddress! + slot
+                pendingBytes += job.pointee.fields.utf8.count + (job.pointee.secret?.utf8.count ?? 0)
+                hashes.append(
+                    job.pointee.state == .queued
+                        ? contentHash.hash(fields: job.pointee.fields, secret: job.pointee.secret) : 0)
+            }
             if pending.count >= chunkSize || pendingBytes >= maxChunkBytes {
+                // With the first chunk, how many rows the file has, from its size and the bytes
+                // read per row so far: the duplicate map is then made that large at once.
+                let expectedRows =
+                    rowNumber == pending.count
+                    ? Int(Double(fileSize) * Double(rowNumber) / Double(max(1, rows.reader.bytesConsumed))) : 0
                 pendingBytes = 0
-                pending = try writer.submit(pending, hashes: hashes)
+                pending = try writer.submit(pending, hashes: hashes, expectedRows: expectedRows)
                 hashes = []
                 pending.reserveCapacity(chunkSize)
                 hashes.reserveCapacity(chunkSize)

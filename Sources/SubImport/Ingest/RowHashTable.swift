@@ -43,9 +43,38 @@ struct RowHashTable {
     private static let partCount = 64
     private var parts: [Part]
     private(set) var count = 0
+    /// Slots in all, used or not (8 bytes each).
+    var capacity: Int { parts.reduce(0) { $0 + $1.slots.count } }
+    /// What `prefetch` read (never used otherwise).
+    private var prefetched: UInt64 = 0
 
     init() {
         parts = Array(repeating: Part(size: 64), count: Self.partCount)
+    }
+
+    /// Makes room for `rows` rows in all (spread evenly over the parts) without growing: one
+    /// rebuild now instead of many while they are inserted.
+    mutating func reserve(_ rows: Int) {
+        let perPart = rows / Self.partCount + 1
+        for which in parts.indices where (perPart + 1) * 5 > parts[which].slots.count * 4 {
+            rebuild(which, size: perPart * 5 / 4 + 2)
+        }
+    }
+
+    /// Reads the first slot each of `hashes` will probe, all before any is needed: the reads do
+    /// not depend on one another, so the processor fetches their cache lines at the same time
+    /// instead of waiting for each miss in turn when the rows are looked up one by one.
+    mutating func prefetch(_ hashes: [UInt64]) {
+        var sum: UInt64 = 0
+        parts.withUnsafeBufferPointer { parts in
+            for hash in hashes {
+                let bits = hash >> 32
+                let part = parts.baseAddress! + Int(bits >> 26)
+                sum &+= part.pointee.slots.withUnsafeBufferPointer { $0[Part.start(bits, size: $0.count)] }
+            }
+        }
+        // Kept, so that the reads are not optimised away.
+        prefetched = sum
     }
 
     /// The first recorded row with the same hash bits as `hash` for which `isSame` holds, or nil.
@@ -103,7 +132,12 @@ struct RowHashTable {
     /// Grows part `which` by a quarter, re-placing its entries (a probe start is derived from
     /// the stored bits alone).
     private mutating func grow(_ which: Int) {
-        var grown = Part(size: parts[which].slots.count + parts[which].slots.count / 4)
+        rebuild(which, size: parts[which].slots.count + parts[which].slots.count / 4)
+    }
+
+    /// Moves part `which` into a table of `size` slots (more than it holds).
+    private mutating func rebuild(_ which: Int, size: Int) {
+        var grown = Part(size: size)
         grown.count = parts[which].count
         grown.slots.withUnsafeMutableBufferPointer { slots in
             for slot in parts[which].slots where slot != 0 {

@@ -30,8 +30,19 @@ enum BatchCounts {
     /// Adds `jobs`, rows just inserted into the batch numbered `seq`, to its counts (in the
     /// caller's transaction, so the counts and the rows commit or roll back together).
     static func add(_ db: Database, seq: Int64, _ jobs: [NewJob]) throws {
-        var added: [JobState: Int] = [:]
-        for index in jobs.indices { added[jobs[index].state, default: 0] += 1 }
+        // A chunk has a state or two: a short list searched in place costs less than hashing
+        // each row's state into a dictionary.
+        var added: [(state: JobState, count: Int)] = []
+        jobs.withUnsafeBufferPointer { jobs in
+            for index in jobs.indices {
+                let state = jobs[index].state
+                if let known = added.firstIndex(where: { $0.state == state }) {
+                    added[known].count += 1
+                } else {
+                    added.append((state, 1))
+                }
+            }
+        }
         for (state, count) in added {
             try db.execute(
                 sql: """

@@ -119,11 +119,20 @@ extension QueueStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = \(checkpointPages)")
             try appended.get()
         }
+        ingestCheckpointer.noteAppended(bytes: Self.estimatedWALBytes(jobs))
+    }
+
+    /// About what appending `jobs` writes to the WAL: their text, and the rest of each row and
+    /// its index entry, with the b-tree pages' free space.
+    private static func estimatedWALBytes(_ jobs: [NewJob]) -> Int {
+        jobs.reduce(0) { $0 + $1.fields.utf8.count + ($1.secret?.utf8.count ?? 0) + 64 }
     }
 
     /// WAL bytes after which a commit of ingested rows checkpoints (SQLite's default is 1,000
     /// pages): 64 MiB, so that a million rows take a few checkpoints (each one syncs the WAL and
-    /// the database file, stalling the writer) instead of dozens, whatever the page size.
+    /// the database file, stalling the writer) instead of dozens, whatever the page size. Every
+    /// eighth of this, a checkpoint is started in the background (`IngestCheckpointer`), so the
+    /// writer's own ones find most pages copied already.
     static let ingestCheckpointBytes = 64 << 20
 
     /// Rows per `INSERT` statement run by `appendJobs` (the last few of a chunk go one by one):
@@ -144,14 +153,16 @@ extension QueueStore {
         try jobs.withUnsafeBufferPointer { rows in
             var next = 0
             while rows.count - next >= Self.rowsPerInsert {
+                try many.text(batchID)
                 for index in next..<(next + Self.rowsPerInsert) {
-                    try Self.bind(rows.baseAddress! + index, base: base, batchID: batchID, to: &many)
+                    try Self.bind(rows.baseAddress! + index, base: base, to: &many)
                 }
                 try many.step()
                 next += Self.rowsPerInsert
             }
             for index in next..<rows.count {
-                try Self.bind(rows.baseAddress! + index, base: base, batchID: batchID, to: &one)
+                try one.text(batchID)
+                try Self.bind(rows.baseAddress! + index, base: base, to: &one)
                 try one.step()
             }
         }
@@ -162,13 +173,17 @@ extension QueueStore {
     static let insertManyJobsSQL = insertJobsSQL(rows: rowsPerInsert)
     private static let insertOneJobSQL = insertJobsSQL(rows: 1)
 
-    /// Parameters of one row in `insertJobsSQL`.
-    static let parametersPerRow = 10
+    /// Parameters of each row in `insertJobsSQL` (besides the batch id, bound once).
+    static let parametersPerRow = 9
 
-    /// `INSERT INTO job` of `rows` rows of `parametersPerRow` parameters each, in `bind`'s
-    /// order. `updated_at` keeps its default, 0: a row is not updated yet when it is queued (the
-    /// batch's `created_at` says when it was), and 8 bytes less a row is less for SQLite to
-    /// write twice (WAL, then database).
+    /// Parameters of `insertJobsSQL(rows:)`: the batch id, then each row's.
+    static func parameterCount(rows: Int) -> Int { 1 + rows * parametersPerRow }
+
+    /// `INSERT INTO job` of `rows` rows: parameter 1 is the batch id (the same for every row:
+    /// bound once a statement, not once a row), then `parametersPerRow` for each row in
+    /// `bind`'s order. `updated_at` keeps its default, 0: a row is not updated yet when it is
+    /// queued (the batch's `created_at` says when it was), and 8 bytes less a row is less for
+    /// SQLite to write twice (WAL, then database).
     ///
     /// `OR FAIL`: a row that breaks a constraint stops the statement but keeps the rows it
     /// inserted before, which SQLite can do without a statement journal. With the default
@@ -178,19 +193,21 @@ extension QueueStore {
     /// the same since). Nothing partial is ever kept: the error ends `appendJobs`'
     /// transaction, which rolls the whole chunk back.
     private static func insertJobsSQL(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: parametersPerRow).joined(separator: ", ") + ")"
+        let values = (0..<rows).map { row in
+            let first = 2 + row * parametersPerRow
+            let own = (first..<first + parametersPerRow).map { "?\($0)" }
+            // id, batch_id, then row, line, state, fields, secret, error_code, error_message, note.
+            return "(" + ([own[0], "?1"] + own.dropFirst()).joined(separator: ", ") + ")"
+        }
         return """
             INSERT OR FAIL INTO job (id, batch_id, row, line, state, fields, secret, error_code, error_message, note)
-            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            VALUES \(values.joined(separator: ", "))
             """
     }
 
     /// Binds the `parametersPerRow` parameters of `job` (see `insertJobsSQL`) to the next ones of `insert`.
-    private static func bind(
-        _ job: UnsafePointer<NewJob>, base: Int64, batchID: String, to insert: inout BulkInsert
-    ) throws {
+    private static func bind(_ job: UnsafePointer<NewJob>, base: Int64, to insert: inout BulkInsert) throws {
         try insert.integer(base | Int64(job.pointee.row))
-        try insert.text(batchID)
         try insert.integer(Int64(job.pointee.row))
         try insert.integer(Int64(job.pointee.line))
         try insert.text(job.pointee.state.rawValue)
@@ -218,6 +235,7 @@ extension QueueStore {
     )
         throws
     {
+        ingestCheckpointer.finish()
         try write { db in
             try db.execute(
                 sql: """
@@ -235,6 +253,7 @@ extension QueueStore {
 
     /// Removes a batch whose ingest failed: nothing of it had been sent.
     public func abandonIngest(batchID: String) throws {
+        ingestCheckpointer.finish()
         try write { db in
             try db.execute(sql: "DELETE FROM batch WHERE id = ? AND state = 'ingesting'", arguments: [batchID])
         }

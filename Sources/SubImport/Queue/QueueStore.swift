@@ -12,6 +12,8 @@ public final class QueueStore: JobQueue {
     let pool: DatabasePool
     /// How writes wait for locks and how long a run keeps answers while the database cannot be written.
     public let options: StoreOptions
+    /// Checkpoints the WAL in the background while an ingest appends rows.
+    let ingestCheckpointer: IngestCheckpointer
     /// Called after a commit that erased a settled row's password (see `onSecretErased`).
     private let secretErased = SecretErasedHook()
 
@@ -51,7 +53,10 @@ public final class QueueStore: JobQueue {
             throw SubImportError.io("cannot open the queue database \(path): \(error)")
         }
         for suffix in ["", "-wal", "-shm"] { FilePermissions.restrictFile(path + suffix) }
+        ingestCheckpointer = IngestCheckpointer(path: path, threshold: Self.ingestCheckpointBytes / 8)
     }
+
+    deinit { ingestCheckpointer.finish() }
 
     /// The database file, for messages.
     public var location: String { (directory as NSString).appendingPathComponent("queue.sqlite") }
