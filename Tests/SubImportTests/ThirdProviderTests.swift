@@ -78,4 +78,21 @@ import Testing
         #expect(harness.sandbox.accounts().map(\.firstName) == ["Ada"])
         await harness.close()
     }
+
+    /// A client with only a blocking `send` (the protocol's default hand-off) still has
+    /// `--concurrency` requests in flight: the default never blocks the queue the pool's answers
+    /// share.
+    @Test func aClientThatOnlyBlocksStillSendsConcurrently() async throws {
+        var options = EngineHarness.fastOptions
+        options.concurrency = 4
+        let harness = try await EngineHarness(
+            SandboxConfiguration(quota: 0, latencyMs: 300), options: options,
+            credentials: ProviderCredentials(login: "m", key: "k"), provider: RelayProvider())
+        let csv = "given,family,secret\n" + (1...8).map { "Ada\($0),Lovelace,analytical" }.joined(separator: "\n")
+        let (summary, result) = try await harness.importCSV(csv + "\n")
+        #expect(result.fatalStop == nil)
+        #expect(try harness.jobs(summary.batch.id).values.allSatisfy { $0.state == .created })
+        #expect(harness.sandbox.stats().maxInFlight == 4)
+        await harness.close()
+    }
 }

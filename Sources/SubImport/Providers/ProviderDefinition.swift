@@ -47,8 +47,10 @@ public protocol ProviderClient: Sendable {
     func send(_ job: ClaimedJob) -> ProviderAnswer
 
     /// Sends one claimed row without blocking the caller and calls `completion` once, on `queue`,
-    /// with the answer. Never fails: every failure is an answer. The default runs the blocking
-    /// `send` on `queue` (a client of its own may do just that).
+    /// with the answer. Never fails: every failure is an answer. Nothing may block `queue` (it
+    /// carries the answers of a pool's other workers too): any blocking work (a lookup) runs
+    /// elsewhere. The default runs the blocking `send` on a queue of its own, then completes on
+    /// `queue`.
     func send(
         _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
     )
@@ -58,7 +60,10 @@ extension ProviderClient {
     public func send(
         _ job: ClaimedJob, completingOn queue: DispatchQueue, _ completion: @escaping @Sendable (ProviderAnswer) -> Void
     ) {
-        queue.async { completion(self.send(job)) }
+        DispatchQueue(label: "subimport.blocking-send").async {
+            let answer = self.send(job)
+            queue.async { completion(answer) }
+        }
     }
 
     /// The answer of this client's own non-blocking `send`, waited for on the calling thread
