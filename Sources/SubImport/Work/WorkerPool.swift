@@ -19,9 +19,10 @@ import Logging
 /// Queues: every answer is queued onto the pool's one serial `answers` queue, which settles it
 /// and, when the limiter lets the worker's next request leave at once, claims and sends its next
 /// row there too (nothing on it ever blocks). A worker that must wait (for the limiter, or for
-/// work) does so on its own serial queue, its lane; so is an answer that throttles or stops the
-/// account finished there (a shared limiter tells its database). One queue for the answers lets a thread take
-/// every answer that arrived meanwhile at one wake-up, instead of one thread hand-off per answer.
+/// work) does so on its own serial queue, its lane; an answer that throttles or stops the
+/// account is finished there too (a shared limiter tells its database). One queue for the
+/// answers lets a thread take every answer that arrived meanwhile at one wake-up, instead of
+/// one thread hand-off per answer.
 public final class WorkerPool: @unchecked Sendable {
     public let store: any JobQueue
     public let scope: WorkScope
