@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// An in-process HTTP emulator of the Octopush and SMSPartner sub-account APIs, serving on a
 /// loopback port until ``stop()``.
@@ -21,18 +22,23 @@ public final class SandboxServer: Sendable {
     public let port: Int
     private let environment: SandboxEnvironment
     private let task: Task<Void, Never>
+    /// Runs the server; `stop` shuts it down gracefully through it.
+    private let services: ServiceGroup
 
     private init(
-        configuration: SandboxConfiguration, port: Int, environment: SandboxEnvironment, task: Task<Void, Never>
+        configuration: SandboxConfiguration, port: Int, environment: SandboxEnvironment, task: Task<Void, Never>,
+        services: ServiceGroup
     ) {
         self.configuration = configuration
         self.port = port
         self.environment = environment
         self.task = task
+        self.services = services
     }
 
+    /// A server dropped without `stop` shuts down gracefully too (see `stop`), on its own.
     deinit {
-        task.cancel()
+        Task { [services] in await services.triggerGracefulShutdown() }
     }
 
     /// Starts a server and returns once its socket is listening, so ``baseURL`` accepts
@@ -62,9 +68,10 @@ public final class SandboxServer: Sendable {
             logger: frameworkLogger
         )
         let failure = Locked<(any Error)?>(nil)
+        let services = ServiceGroup(configuration: .init(services: [app], logger: frameworkLogger))
         let task = Task {
             do {
-                try await app.run()
+                try await services.run()
             } catch {
                 failure.withLock { $0 = error }
             }
@@ -83,7 +90,8 @@ public final class SandboxServer: Sendable {
         }
         logger.debug(
             "sandbox listening", metadata: ["host": .string(configuration.host), "port": .stringConvertible(port)])
-        return SandboxServer(configuration: configuration, port: port, environment: environment, task: task)
+        return SandboxServer(
+            configuration: configuration, port: port, environment: environment, task: task, services: services)
     }
 
     /// `http://HOST:PORT` of the server (IPv6 hosts in brackets), without a trailing slash.
@@ -124,9 +132,20 @@ public final class SandboxServer: Sendable {
 
     /// Stops serving: closes the listening socket and the open connections, and returns once the
     /// server has stopped. Idempotent; safe to call concurrently.
-    public func stop() async {
-        task.cancel()
+    ///
+    /// The shutdown is graceful (every connection already accepted is served or closed), not a
+    /// cancellation of the serving task: cancelling it could drop a connection accepted a moment
+    /// before, which NIO then traps on ("Deinited NIOAsyncWriter without calling finish()",
+    /// swift-nio#2813). A connection still busy after `gracePeriod` seconds is cut.
+    public func stop(gracePeriod: Double = 10) async {
+        await services.triggerGracefulShutdown()
+        let task = self.task
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(gracePeriod))
+            task.cancel()
+        }
         await task.value
+        deadline.cancel()
     }
 }
 

@@ -31,6 +31,18 @@ import Testing
         }
     }
 
+    /// A stop while connections keep arriving: a connection accepted a moment before must be
+    /// served or closed, never dropped (NIO traps on a dropped one and the whole process dies).
+    @Test func stoppingWhileConnectionsArriveNeverTraps() async throws {
+        for _ in 0..<15 {
+            let server = try await SandboxServer.start(SandboxConfiguration(), logger: quietLogger)
+            let connector = LoopbackConnector(port: server.port)
+            #expect(await waitForConnections(connector, atLeast: 20), "connections arrive while the server stops")
+            await server.stop()
+            connector.stop()
+        }
+    }
+
     @Test func aTakenPortIsAnError() async throws {
         try await withSandbox { server in
             await #expect(throws: (any Error).self) {
@@ -82,4 +94,52 @@ import Testing
             #expect(info.status == 200)
         }
     }
+}
+
+/// Opens and closes TCP connections to a loopback port as fast as it can, on a thread of its
+/// own, until stopped.
+final class LoopbackConnector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopping = false
+    private var opened = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: Int) {
+        Thread { [self] in
+            while !lock.withLock({ stopping }) {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                if connected == 0 { lock.withLock { opened += 1 } }
+                close(fd)
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Connections opened so far.
+    var connections: Int { lock.withLock { opened } }
+
+    /// Stops connecting and waits for the thread to end.
+    func stop() {
+        lock.withLock { stopping = true }
+        done.wait()
+    }
+}
+
+/// Waits until `connector` opened at least `count` connections (10 s at most).
+func waitForConnections(_ connector: LoopbackConnector, atLeast count: Int) async -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if connector.connections >= count { return true }
+        try? await Task.sleep(nanoseconds: 1_000_000)
+    }
+    return connector.connections >= count
 }
