@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import ServiceLifecycle
 
 /// An in-process HTTP emulator of the Octopush and SMSPartner sub-account APIs, serving on a
 /// loopback port until ``stop()``.
@@ -21,24 +20,13 @@ public final class SandboxServer: Sendable {
     /// The bound TCP port (the actual one when the configuration asked for port 0).
     public let port: Int
     private let environment: SandboxEnvironment
-    private let task: Task<Void, Never>
-    /// Runs the server; `stop` shuts it down gracefully through it.
-    private let services: ServiceGroup
+    private let served: ServedApplication
 
-    private init(
-        configuration: SandboxConfiguration, port: Int, environment: SandboxEnvironment, task: Task<Void, Never>,
-        services: ServiceGroup
-    ) {
+    private init(configuration: SandboxConfiguration, environment: SandboxEnvironment, served: ServedApplication) {
         self.configuration = configuration
-        self.port = port
+        self.port = served.port
         self.environment = environment
-        self.task = task
-        self.services = services
-    }
-
-    /// A server dropped without `stop` shuts down gracefully too (see `stop`), on its own.
-    deinit {
-        Task { [services] in await services.triggerGracefulShutdown() }
+        self.served = served
     }
 
     /// Starts a server and returns once its socket is listening, so ``baseURL`` accepts
@@ -56,42 +44,25 @@ public final class SandboxServer: Sendable {
         // often embedded in a command whose output must stay clean.
         var frameworkLogger = logger
         frameworkLogger.logLevel = max(logger.logLevel, .critical)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            responder: SandboxResponder(environment: environment, logger: logger),
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "subimport-sandbox"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? configuration.port)
-                continuation.finish()
-            },
-            logger: frameworkLogger
-        )
         let failure = Locked<(any Error)?>(nil)
-        let services = ServiceGroup(configuration: .init(services: [app], logger: frameworkLogger))
-        let task = Task {
-            do {
-                try await services.run()
-            } catch {
-                failure.withLock { $0 = error }
-            }
-            continuation.finish()
+        let recordFailure: @Sendable (any Error) -> Void = { error in failure.withLock { $0 = error } }
+        let served = await ServedApplication.start(logger: frameworkLogger, failure: recordFailure) { onServerRunning in
+            Application(
+                responder: SandboxResponder(environment: environment, logger: logger),
+                configuration: .init(
+                    address: .hostname(configuration.host, port: configuration.port), serverName: "subimport-sandbox"),
+                onServerRunning: onServerRunning,
+                logger: frameworkLogger
+            )
         }
-        let port = await withTaskCancellationHandler {
-            await ports.first { _ in true }
-        } onCancel: {
-            task.cancel()
-        }
-        guard let port, !Task.isCancelled else {
-            task.cancel()
-            await task.value
+        guard let served else {
             try Task.checkCancellation()
             throw failure.withLock { $0 } ?? SandboxServerError.stoppedBeforeListening
         }
         logger.debug(
-            "sandbox listening", metadata: ["host": .string(configuration.host), "port": .stringConvertible(port)])
-        return SandboxServer(
-            configuration: configuration, port: port, environment: environment, task: task, services: services)
+            "sandbox listening",
+            metadata: ["host": .string(configuration.host), "port": .stringConvertible(served.port)])
+        return SandboxServer(configuration: configuration, environment: environment, served: served)
     }
 
     /// `http://HOST:PORT` of the server (IPv6 hosts in brackets), without a trailing slash.
@@ -127,25 +98,14 @@ public final class SandboxServer: Sendable {
 
     /// Returns once the server has stopped (after ``stop()``, or a fatal server error).
     public func waitUntilStopped() async {
-        await task.value
+        await served.waitUntilStopped()
     }
 
     /// Stops serving: closes the listening socket and the open connections, and returns once the
-    /// server has stopped. Idempotent; safe to call concurrently.
-    ///
-    /// The shutdown is graceful (every connection already accepted is served or closed), not a
-    /// cancellation of the serving task: cancelling it could drop a connection accepted a moment
-    /// before, which NIO then traps on ("Deinited NIOAsyncWriter without calling finish()",
-    /// swift-nio#2813). A connection still busy after `gracePeriod` seconds is cut.
+    /// server has stopped. Idempotent; safe to call concurrently. The shutdown is graceful (see
+    /// ``ServedApplication``); a connection still busy after `gracePeriod` seconds is cut.
     public func stop(gracePeriod: Double = 10) async {
-        await services.triggerGracefulShutdown()
-        let task = self.task
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(gracePeriod))
-            task.cancel()
-        }
-        await task.value
-        deadline.cancel()
+        await served.stop(gracePeriod: gracePeriod)
     }
 }
 

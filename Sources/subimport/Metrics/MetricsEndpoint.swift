@@ -3,18 +3,19 @@ import Hummingbird
 import Logging
 import Prometheus
 import SubImport
+import SubImportSandbox
 
 /// `watch --metrics-listen HOST:PORT`: an HTTP server answering `GET /metrics` with the
 /// Prometheus text of `registry` (the queue gauges read just before) and `GET /healthz` with
 /// `ok` (200) or the problems found (503), until `stop`.
 final class MetricsEndpoint: Sendable {
-    /// The bound port (the real one when 0 was asked for).
-    let port: Int
-    private let task: Task<Void, Never>
+    private let served: ServedApplication
 
-    private init(port: Int, task: Task<Void, Never>) {
-        self.port = port
-        self.task = task
+    /// The bound port (the real one when 0 was asked for).
+    var port: Int { served.port }
+
+    private init(served: ServedApplication) {
+        self.served = served
     }
 
     /// Starts serving and returns once the socket listens. `problems` says what is unhealthy
@@ -39,34 +40,23 @@ final class MetricsEndpoint: Sendable {
         }
         var frameworkLogger = logger
         frameworkLogger.logLevel = max(logger.logLevel, .critical)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "subimport"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? address.port)
-                continuation.finish()
-            },
-            logger: frameworkLogger)
         let failure = LockedError()
-        let task = Task {
-            do {
-                try await app.run()
-            } catch {
-                failure.set(error)
-            }
-            continuation.finish()
+        let served = await ServedApplication.start(logger: frameworkLogger, failure: failure.set) { onServerRunning in
+            Application(
+                router: router,
+                configuration: .init(address: .hostname(address.host, port: address.port), serverName: "subimport"),
+                onServerRunning: onServerRunning,
+                logger: frameworkLogger)
         }
-        guard let port = await ports.first(where: { _ in true }) else {
+        guard let served else {
             throw failure.get() ?? SubImportError.io("the metrics server stopped before listening")
         }
-        return MetricsEndpoint(port: port, task: task)
+        return MetricsEndpoint(served: served)
     }
 
-    /// Stops serving.
+    /// Stops serving (gracefully: a scrape in progress is answered or closed, never dropped).
     func stop() async {
-        task.cancel()
-        await task.value
+        await served.stop()
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String, type: String = "text/plain") -> Response {
