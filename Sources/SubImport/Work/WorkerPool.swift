@@ -292,16 +292,19 @@ public final class WorkerPool: @unchecked Sendable {
             startedAt: started, finishedAt: finished, failureClass: decision.failureClass,
             httpStatus: decision.httpStatus, errorCode: decision.errorCode,
             message: decision.message.isEmpty ? nil : decision.message, worker: identity.description)
-        guard verdict.actions.isEmpty && !decision.throttled else {
-            worker.lane.async {
-                self.perform(verdict.actions, job: job, decision: decision)
-                if decision.throttled {
-                    EngineMetrics.effectiveRate(account: self.scope.account, rate: self.gate.limiter.effectiveRate())
-                }
-                self.settle(job, verdict.settlement, attempt: record)
-                self.continueAfterAnswer(worker)
-            }
-            return
+        if verdict.actions.isEmpty && !decision.throttled {
+            finish(job, verdict, attempt: record, for: worker)
+        } else {
+            worker.lane.async { self.finish(job, verdict, attempt: record, for: worker) }
+        }
+    }
+
+    /// Performs `verdict`'s account actions, hands its settlement of `job` to the recorder and
+    /// goes on with `worker`.
+    private func finish(_ job: ClaimedJob, _ verdict: Verdict, attempt record: AttemptRecord, for worker: Worker) {
+        perform(verdict.actions, job: job, decision: verdict.decision)
+        if verdict.decision.throttled {
+            EngineMetrics.effectiveRate(account: scope.account, rate: gate.limiter.effectiveRate())
         }
         settle(job, verdict.settlement, attempt: record)
         continueAfterAnswer(worker)
