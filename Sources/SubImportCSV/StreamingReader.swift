@@ -92,10 +92,10 @@ struct StreamingReader {
         return (newBuffer, newCapacity)
     }
 
-    /// See ``CSVReader/next()``.
     /// See `CSVReader.recycle(_:)`.
     mutating func recycle(_ fields: inout [String]) { parser.recycle(&fields) }
 
+    /// See ``CSVReader/next()``.
     mutating func next() throws(CSVFileError) -> CSVRecord? {
         if let failure { throw failure }
         while true {

@@ -152,14 +152,13 @@ public struct HeaderMapping: Sendable {
     let positions: [Int?]
     /// Header cells that match no column (ignored, reported once).
     public let ignored: [String]
-    /// For each schema column, its slot in `names` (nil for the secret column).
-    let cellIndex: [Int?]
     /// The cells of a row before its record is read: the columns' defaults, in `names` order.
     let defaultCells: [String?]
     /// Whether any column has a default (else every cell starts nil).
     private let hasDefaults: Bool
     /// For each cell position of the header, where its value goes: its slot in `names`,
-    /// `secretTarget` or `ignoredTarget` (`positions` and `cellIndex` in one look-up).
+    /// `secretTarget` or `ignoredTarget` (the schema column a cell feeds, and that column's
+    /// slot, in one look-up).
     private let targets: [Int]
 
     init(schema: ColumnSchema, names: [String], positions: [Int?], ignored: [String]) {
@@ -177,7 +176,6 @@ public struct HeaderMapping: Sendable {
                 next += 1
             }
         }
-        cellIndex = slots
         targets = positions.map { column in
             guard let column else { return Self.ignoredTarget }
             return slots[column] ?? Self.secretTarget

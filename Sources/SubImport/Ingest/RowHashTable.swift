@@ -24,6 +24,9 @@ struct RowHashTable {
             Int(truncatingIfNeeded: ((bits & 0x03FF_FFFF) &* UInt64(size)) >> 26)
         }
 
+        /// Whether `rows` entries would fill the part past four fifths (it must grow first).
+        func isFull(with rows: Int) -> Bool { rows * 5 > slots.count * 4 }
+
         mutating func place(_ slot: UInt64) {
             let start = start(slot >> 32)
             slots.withUnsafeMutableBufferPointer { Self.place(slot, in: $0, from: start) }
@@ -52,11 +55,14 @@ struct RowHashTable {
         parts = Array(repeating: Part(size: 64), count: Self.partCount)
     }
 
+    /// The part that holds the entries of `bits` (a hash's kept 32 bits): their top six.
+    private static func part(of bits: UInt64) -> Int { Int(bits >> 26) }
+
     /// Makes room for `rows` rows in all (spread evenly over the parts) without growing: one
     /// rebuild now instead of many while they are inserted.
     mutating func reserve(_ rows: Int) {
         let perPart = rows / Self.partCount + 1
-        for which in parts.indices where (perPart + 1) * 5 > parts[which].slots.count * 4 {
+        for which in parts.indices where parts[which].isFull(with: perPart + 1) {
             rebuild(which, size: perPart * 5 / 4 + 2)
         }
     }
@@ -69,7 +75,7 @@ struct RowHashTable {
         parts.withUnsafeBufferPointer { parts in
             for hash in hashes {
                 let bits = hash >> 32
-                let part = parts.baseAddress! + Int(bits >> 26)
+                let part = parts.baseAddress! + Self.part(of: bits)
                 sum &+= part.pointee.slots.withUnsafeBufferPointer { $0[Part.start(bits, size: $0.count)] }
             }
         }
@@ -80,7 +86,7 @@ struct RowHashTable {
     /// The first recorded row with the same hash bits as `hash` for which `isSame` holds, or nil.
     func firstMatch(hash: UInt64, _ isSame: (Int) throws -> Bool) rethrows -> Int? {
         let bits = hash >> 32
-        let part = parts[Int(bits >> 26)]
+        let part = parts[Self.part(of: bits)]
         var index = part.start(bits)
         while true {
             let slot = part.slots[index]
@@ -99,8 +105,8 @@ struct RowHashTable {
     /// the table, and one cache miss, a row instead of two.
     mutating func firstMatchOrInsert(hash: UInt64, row: Int, _ isSame: (Int) throws -> Bool) rethrows -> Int? {
         let bits = hash >> 32
-        let which = Int(bits >> 26)
-        if (parts[which].count + 1) * 5 > parts[which].slots.count * 4 { grow(which) }
+        let which = Self.part(of: bits)
+        if parts[which].isFull(with: parts[which].count + 1) { grow(which) }
         let size = parts[which].slots.count
         var index = parts[which].start(bits)
         while true {
@@ -122,8 +128,8 @@ struct RowHashTable {
     /// Records `row` (1...UInt32.max) under `hash`.
     mutating func insert(hash: UInt64, row: Int) {
         let bits = hash >> 32
-        let which = Int(bits >> 26)
-        if (parts[which].count + 1) * 5 > parts[which].slots.count * 4 { grow(which) }
+        let which = Self.part(of: bits)
+        if parts[which].isFull(with: parts[which].count + 1) { grow(which) }
         parts[which].place(bits << 32 | UInt64(UInt32(truncatingIfNeeded: row)))
         parts[which].count += 1
         count += 1

@@ -122,8 +122,7 @@ public enum JSONText {
     /// `JSONSerialization` would read them. Returns nil for any other text (an escape, another
     /// kind of value, text that is not JSON), which the caller then reads in full.
     static func plainArray(_ text: String) -> [String?]? {
-        var text = text
-        return text.withUTF8 { bytes -> [String?]? in
+        text.withUTF8Bytes { bytes -> [String?]? in
             var index = 0
             func skipSpace() {
                 while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
