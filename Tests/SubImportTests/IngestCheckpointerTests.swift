@@ -22,28 +22,18 @@ import Testing
         return (store, id)
     }
 
-    /// Waits for `condition`, up to 10 seconds.
-    func eventually(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while !condition() {
-            guard Date() < deadline else { return false }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return true
-    }
-
-    @Test func committedPagesAreCopiedInTheBackgroundAndTheThreadEndsWhenIdle() throws {
+    @Test func committedPagesAreCopiedInTheBackgroundAndTheThreadEndsWhenIdle() async throws {
         let (store, id) = try storeWithRows(2_000)
         let checkpointer = IngestCheckpointer(path: store.location, threshold: 1_000, idleSeconds: 0.05)
         checkpointer.noteAppended(bytes: 999)
         #expect(!checkpointer.isRunning)  // below the threshold: nothing started
         checkpointer.noteAppended(bytes: 1)
-        #expect(eventually { checkpointer.framesCopied > 0 })
+        #expect(await waitFor(seconds: 10) { checkpointer.framesCopied > 0 })
         // Every frame of the WAL is in the database file now: a checkpoint finds none to copy.
-        let result = try store.pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        let result = try await store.pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
         #expect(result.checkpointedFrameCount == result.walFrameCount)
         #expect(checkpointer.framesCopied >= result.walFrameCount)
-        #expect(eventually { !checkpointer.isRunning })
+        #expect(await waitFor(seconds: 10) { !checkpointer.isRunning })
         var rows = 0
         try store.forEachJob(batchID: id) { _ in rows += 1 }
         #expect(rows == 2_000)
