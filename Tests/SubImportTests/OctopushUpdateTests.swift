@@ -75,7 +75,9 @@ import Testing
         var configuration = SandboxConfiguration(quota: 0, ambiguousRate: 0.5, seed: 3)
         configuration.retryAfterSeconds = 0
         let harness = try await EngineHarness(configuration)
-        let logins = try await Self.createAccounts(harness, count: 6)
+        // The sandbox draws each login at random, and faults are drawn per login: 20 rows make a
+        // run without any ambiguous update about one in a million (with 6, one in 64).
+        let logins = try await Self.createAccounts(harness, count: 20)
         let update = try harness.makeSession(mode: .update)
         let csv = (["api_login,company_name"] + logins.map { "\($0),Updated" }).joined(separator: "\n") + "\n"
         let (summary, _) = try await harness.importCSV(csv, name: "update.csv", session: update)
